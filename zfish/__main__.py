@@ -1,0 +1,5 @@
+"""``python -m zfish`` runs the CLI."""
+
+from zfish.cli import main
+
+main()

@@ -1,0 +1,84 @@
+"""Every error zfish raises on purpose, in one shallow hierarchy.
+
+Each class carries the process exit code the CLI maps it to (see
+``zfish.cli.handle_errors``), so scripts can tell a usage mistake from bad
+input data or a busy table without parsing messages. Messages name the
+file, the field and the fix wherever there is one.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_BAD_INPUT = 3
+EXIT_LOCKED = 4
+EXIT_PREREQUISITE = 5
+
+
+class ZfishError(Exception):
+    """Base class: an operation failed and said why."""
+
+    exit_code = EXIT_ERROR
+
+
+class ValidationError(ZfishError):
+    """An option or parameter is invalid (e.g. end date before start date)."""
+
+    exit_code = EXIT_USAGE
+
+
+class LakePathError(ValidationError):
+    """A path or ``s3://`` URI would leave the lake root, or is malformed."""
+
+
+class InputDataError(ZfishError):
+    """Source data is malformed; the message names the file, the field and the fix."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class PartialFailure(ZfishError):
+    """The command finished what it could but rejected or quarantined some input."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class PrerequisiteError(ZfishError):
+    """Something outside pip is missing (Java 17, a Hudi bundle jar, ...)."""
+
+    exit_code = EXIT_PREREQUISITE
+
+
+class CatalogError(ZfishError):
+    """The embedded Glue-style catalog is missing, corrupt or cannot be updated."""
+
+
+class QueryError(ZfishError):
+    """An Athena-style query was refused or failed."""
+
+
+class PipelineError(ZfishError):
+    """The ETL job or the simulation failed."""
+
+
+class HudiError(ZfishError):
+    """Base class for errors of the native Hudi writer."""
+
+
+class UnsupportedTableError(HudiError):
+    """The table is something zfish does not write (version, MOR, metadata table...)."""
+
+
+class TableLockedError(HudiError):
+    """Another writer holds the table lock."""
+
+    exit_code = EXIT_LOCKED
+
+
+class CommitError(HudiError):
+    """A commit could not be completed; the attempt was rolled back."""
+
+
+class SchemaError(HudiError):
+    """Incoming data does not fit the table schema or its key fields."""

@@ -1,0 +1,105 @@
+"""The one place that builds a SparkSession (ETL job, tests and notebooks all call it).
+
+Tuned for small data on a laptop: ``local[2]``, two shuffle partitions, no UI,
+UTC everywhere, Python workers that are this interpreter, and small-file
+friendly scan settings, because the lake is thousands of tiny JSON files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+from zfish.exceptions import PrerequisiteError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+APP_NAME = "zfish"
+
+# Options of the JVM Hudi datasource path (--writer spark-hudi); see zfish.etl.spark_hudi.
+HUDI_BUNDLE_COORDINATE = "org.apache.hudi:hudi-spark3.5-bundle_2.12:0.15.0"
+HUDI_SPARK_CONF = {
+    "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
+    "spark.sql.extensions": "org.apache.spark.sql.hudi.HoodieSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.hudi.catalog.HoodieCatalog",
+    "spark.kryo.registrator": "org.apache.spark.HoodieSparkKryoRegistrar",
+}
+
+BASE_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -XX:+UseParallelGC",
+    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    # Thousands of one-line JSON files: pack many into one task instead of one task per file.
+    "spark.sql.files.openCostInBytes": "8192",
+    "spark.sql.files.maxPartitionBytes": "64m",
+    # Partition values like 2025-05-10 stay strings, as the Glue crawler catalogues them.
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.python.worker.reuse": "true",
+    "spark.sql.warehouse.dir": os.path.join(os.environ.get("TMPDIR", "/tmp"), "zfish-spark-warehouse"),
+    "spark.driver.memory": "2g",
+}
+
+
+def check_java() -> None:
+    """Fail early, with the fix, when no Java 17 runtime is on PATH or JAVA_HOME."""
+    java_home = os.environ.get("JAVA_HOME")
+    java = os.path.join(java_home, "bin", "java") if java_home else shutil.which("java")
+    if not java or not os.path.exists(java):
+        raise PrerequisiteError(
+            "Spark needs a Java 17 runtime and none was found (JAVA_HOME unset, no 'java' on PATH); "
+            "install one, e.g. 'apt-get install openjdk-17-jre-headless', or set JAVA_HOME"
+        )
+    try:
+        banner = subprocess.run(
+            [java, "-version"], capture_output=True, text=True, timeout=30, check=False
+        ).stderr
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PrerequisiteError(f"could not run {java} -version: {exc}") from exc
+    if '"17' not in banner and " 17" not in banner:
+        raise PrerequisiteError(
+            f"Spark 3.5 is run here on Java 17 but {java} reports: {banner.strip().splitlines()[0]}; "
+            "install a Java 17 runtime and put it first on PATH or set JAVA_HOME"
+        )
+
+
+def get_spark(
+    app_name: str = APP_NAME,
+    *,
+    extra_conf: dict[str, str] | None = None,
+    packages: str | None = None,
+    jars: str | None = None,
+) -> SparkSession:
+    """Return the process-wide SparkSession, creating it on first use."""
+    # Python workers must be this interpreter (the venv), not whatever python3 is on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    os.environ.setdefault("TZ", "UTC")
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    check_java()
+    builder = SparkSession.builder.master(os.environ.get("ZFISH_SPARK_MASTER", "local[2]")).appName(
+        app_name
+    )
+    for key, value in {**BASE_CONF, **(extra_conf or {})}.items():
+        builder = builder.config(key, value)
+    if packages:
+        builder = builder.config("spark.jars.packages", packages)
+    if jars:
+        builder = builder.config("spark.jars", jars)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
