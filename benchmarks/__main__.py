@@ -16,7 +16,9 @@ def main() -> int:
     parser.add_argument("names", nargs="*", help="benchmark modules to run, e.g. bench_generator")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
-    found = sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_"))
+    found = sorted(
+        m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_")
+    )
     names = args.names or found
     unknown = set(names) - set(found)
     if unknown:

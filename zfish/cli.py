@@ -60,19 +60,16 @@ def handle_errors(func: F) -> F:
     return cast(F, wrapper)
 
 
-class DayParam(click.ParamType):
-    name = "YYYY-MM-DD"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not a day; use YYYY-MM-DD, e.g. 2025-05-11", param, ctx)
-
-
-DAY = DayParam()
+def parse_day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    """Click callback: a YYYY-MM-DD option value as a date."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a day; use YYYY-MM-DD, e.g. 2025-05-11"
+        ) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -89,8 +86,12 @@ DAY = DayParam()
     default=None,
     help=f"Lake root standing in for S3 [env {ENV_LAKE}; default ./lake].",
 )
-@click.option("--bucket", default=DEFAULT_BUCKET, show_default=True, help="S3 bucket inside the lake.")
-@click.option("--prefix", default=DEFAULT_PREFIX, show_default=True, help="Dataset prefix in the bucket.")
+@click.option(
+    "--bucket", default=DEFAULT_BUCKET, show_default=True, help="S3 bucket inside the lake."
+)
+@click.option(
+    "--prefix", default=DEFAULT_PREFIX, show_default=True, help="Dataset prefix in the bucket."
+)
 @click.pass_context
 @handle_errors
 def cli(ctx: click.Context, data: Path | None, lake: Path | None, bucket: str, prefix: str) -> None:
@@ -101,6 +102,43 @@ def cli(ctx: click.Context, data: Path | None, lake: Path | None, bucket: str, p
     """
     layout = LakeLayout(root=lake or default_lake_dir(), bucket=bucket, prefix=prefix)
     ctx.obj = Settings(data=data or default_data_dir(), layout=layout)
+
+
+@cli.command("upload")
+@click.option(
+    "--until",
+    callback=parse_day,
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="Copy every day= partition strictly before this day (the seed's END_DATE).",
+)
+@click.option(
+    "--source",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Study folder to copy from [default: --data].",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_obj
+@handle_errors
+def upload_cmd(settings: Settings, until: date, source: Path | None, quiet: bool) -> None:
+    """Upload the study into the lake up to a day (the seed's upload_to_s3.sh).
+
+    JSON is compacted exactly as `jq -c .` does; PNGs are copied byte for byte.
+    Reruns copy only what is new or changed.
+    """
+    from zfish.console import summary
+    from zfish.exceptions import RejectedInputError
+    from zfish.problems import render
+    from zfish.upload import upload
+
+    report = upload(source or settings.data, settings.layout, until, show_progress=not quiet)
+    summary(f"upload until {until.isoformat()}", report.rows())
+    if report.problems:
+        raise RejectedInputError(
+            f"{len(report.problems)} problem(s); the valid partitions were uploaded:\n"
+            + render(report.problems)
+        )
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ class InputDataError(ZfishError):
     exit_code = EXIT_BAD_INPUT
 
 
-class PartialFailure(ZfishError):
+class RejectedInputError(ZfishError):
     """The command finished what it could but rejected or quarantined some input."""
 
     exit_code = EXIT_BAD_INPUT

@@ -105,7 +105,9 @@ class LakeLayout:
     @property
     def dataset(self) -> Path:
         """``s3://bucket/prefix`` as a local directory."""
-        return ensure_inside(self.root / self.bucket / _safe_relative(self.prefix, "prefix"), self.root)
+        return ensure_inside(
+            self.root / self.bucket / _safe_relative(self.prefix, "prefix"), self.root
+        )
 
     @property
     def s3_uri(self) -> str:

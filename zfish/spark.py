@@ -46,7 +46,9 @@ BASE_CONF = {
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.python.worker.reuse": "true",
-    "spark.sql.warehouse.dir": os.path.join(os.environ.get("TMPDIR", "/tmp"), "zfish-spark-warehouse"),
+    "spark.sql.warehouse.dir": os.path.join(
+        os.environ.get("TMPDIR", "/tmp"), "zfish-spark-warehouse"
+    ),
     "spark.driver.memory": "2g",
 }
 
