@@ -1,0 +1,190 @@
+"""One writer at a time: an exclusive lock file ``.hoodie/zfish.writer.lock``.
+
+The lock is created with ``O_CREAT | O_EXCL`` and holds JSON naming its owner
+(host, pid, the process start time, a random token, when). A second writer
+fails fast with ``TableLockedError`` saying who holds it and how to recover.
+
+A lock is stale, and is taken over, when its owner is provably gone: same host
+and the pid no longer exists (or now belongs to a process that started later,
+i.e. the pid was reused). On another host liveness cannot be probed, so such a
+lock is stale only after ``lock_expiry_seconds``. Takeover renames the stale
+file to a unique name first, so of two writers recovering at once only one wins.
+
+The file is not a timeline instant: Hudi JVM and hudi-rs ignore unknown files in
+``.hoodie``. JVM writers do not know this lock; run them only when no zfish
+writer runs (see the package docs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from zfish.exceptions import TableLockedError
+from zfish.hudi.options import LOCK_FILE, METAFOLDER
+from zfish.hudi.storage import Storage
+
+LOCK_PATH = f"{METAFOLDER}/{LOCK_FILE}"
+# An unreadable lock younger than this may be being written right now.
+_UNREADABLE_GRACE_SECONDS = 30.0
+
+
+def _process_start(pid: int) -> str | None:
+    """Start time of a process in clock ticks since boot (Linux), None when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    # Field 22; the command name (field 2) may contain spaces, so split after its ')'.
+    fields = stat.rsplit(")", 1)[1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class LockInfo:
+    token: str
+    host: str
+    pid: int
+    process_start: str | None
+    created: float
+    purpose: str
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.__dict__, indent=2).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> LockInfo:
+        data: dict[str, Any] = json.loads(raw)
+        return cls(
+            token=str(data["token"]),
+            host=str(data["host"]),
+            pid=int(data["pid"]),
+            process_start=data.get("process_start"),
+            created=float(data["created"]),
+            purpose=str(data.get("purpose", "")),
+        )
+
+    def describe(self) -> str:
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.created))
+        return f"pid {self.pid} on {self.host} since {when} ({self.purpose})"
+
+
+class TableLock:
+    """The writer lock of one table; use as a context manager or acquire()/release()."""
+
+    def __init__(self, storage: Storage, table_name: str, expiry_seconds: float = 6 * 3600.0):
+        self.storage = storage
+        self.table_name = table_name
+        self.expiry_seconds = expiry_seconds
+        self.info: LockInfo | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.info is not None
+
+    def acquire(self, purpose: str = "write") -> None:
+        mine = LockInfo(
+            token=uuid.uuid4().hex,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            process_start=_process_start(os.getpid()),
+            created=time.time(),
+            purpose=purpose,
+        )
+        for _ in range(3):
+            if self.storage.create_exclusive(LOCK_PATH, mine.to_json()):
+                self.info = mine
+                return
+            holder = self._read_holder()
+            if holder is not None and not self._is_stale(holder):
+                raise TableLockedError(
+                    f"Hudi table '{self.table_name}' at {self.storage.base_uri} is locked by "
+                    f"another writer: {holder.describe()}. Fix: wait for that write to finish; "
+                    f"if no writer is running, delete {self.storage.uri(LOCK_PATH)}."
+                )
+            self._break_stale(holder)
+        raise TableLockedError(
+            f"Hudi table '{self.table_name}' at {self.storage.base_uri}: could not take over "
+            f"a stale lock {self.storage.uri(LOCK_PATH)}; another writer is recovering it. "
+            "Fix: retry in a moment."
+        )
+
+    def _read_holder(self) -> LockInfo | None:
+        """The current holder; None when the lock vanished or is unreadable and old."""
+        try:
+            raw = self.storage.read_bytes(LOCK_PATH)
+        except FileNotFoundError:
+            return None
+        try:
+            return LockInfo.from_json(raw)
+        except (ValueError, KeyError, TypeError):
+            info = self.storage.info(LOCK_PATH)
+            age = time.time() - (info.mtime.timestamp() if info.mtime else 0.0)
+            if age > _UNREADABLE_GRACE_SECONDS:
+                return None  # torn write of a dead writer
+            return LockInfo("?", "?", -1, None, time.time(), "being written")
+
+    def _is_stale(self, holder: LockInfo) -> bool:
+        if holder.host == socket.gethostname() and holder.pid > 0:
+            if not _pid_alive(holder.pid):
+                return True
+            start = _process_start(holder.pid)
+            return (
+                holder.process_start is not None
+                and start is not None
+                and (start != holder.process_start)
+            )
+        return time.time() - holder.created > self.expiry_seconds
+
+    def _break_stale(self, holder: LockInfo | None) -> None:
+        grave = f"{METAFOLDER}/.{LOCK_FILE}.stale-{uuid.uuid4().hex}"
+        try:
+            self.storage.rename(LOCK_PATH, grave)
+        except (FileNotFoundError, OSError):
+            return  # someone else took it over (or it was released) first
+        raw = self.storage.read_bytes(grave)
+        try:
+            moved: LockInfo | None = LockInfo.from_json(raw)
+        except (ValueError, KeyError, TypeError):
+            moved = None
+        if holder is not None and moved is not None and moved.token != holder.token:
+            # Another writer recovered the lock and took it between our check and our
+            # rename: give its live lock back.
+            self.storage.create_exclusive(LOCK_PATH, raw)
+        self.storage.delete_file(grave)
+
+    def release(self) -> None:
+        """Delete the lock if it is still ours."""
+        if self.info is None:
+            return
+        try:
+            raw = self.storage.read_bytes(LOCK_PATH)
+            if LockInfo.from_json(raw).token == self.info.token:
+                self.storage.delete_file(LOCK_PATH)
+        except (FileNotFoundError, ValueError, KeyError):
+            pass
+        finally:
+            self.info = None
+
+    def __enter__(self) -> TableLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -1,0 +1,629 @@
+"""``HudiTable``: create/open a v6 COW table, run transactions, commit, roll back, clean.
+
+The commit protocol (driver side) of ``begin`` / ``commit``:
+
+1. take the writer lock (``.hoodie/zfish.writer.lock``);
+2. recover: finish pending cleans, roll back pending commits (delete the data
+   files their markers and file names point at, partition metafiles they
+   created, their markers, then their instant files), refuse any other
+   pending action;
+3. pick an instant after every instant on the timeline; write
+   ``<t>.commit.requested`` (empty) and ``<t>.inflight``;
+4. tasks run ``write_partitions`` (markers, data files, partition metafiles);
+5. ``commit`` checks every reported file, deletes files of failed task
+   attempts (markers without a write stat), and writes ``<t>.commit``
+   atomically: **the commit point**; then deletes the markers, cleans
+   (KEEP_LATEST_COMMITS) and releases the lock.
+
+Any failure before the commit point (exception, ``abort()``, leaving the
+``with`` block) rolls the attempt back completely; a crash leaves a pending
+instant that the next writer rolls back first. Readers (hudi-rs, Spark) only
+see file slices of completed instants, so they never see a partial commit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+
+from zfish.exceptions import CommitError, HudiError, SchemaError, UnsupportedTableError
+from zfish.hudi import avro as av
+from zfish.hudi import markers
+from zfish.hudi import options as o
+from zfish.hudi import properties as props_mod
+from zfish.hudi.clean import CleanResult, execute_clean, finish_pending_clean, plan_clean
+from zfish.hudi.faults import fault_point
+from zfish.hudi.fsview import list_partitions, parse_base_file
+from zfish.hudi.lock import TableLock
+from zfish.hudi.options import WriteOptions
+from zfish.hudi.spec import TableSpec, WriteOperation
+from zfish.hudi.stats import WriteStat, commit_metadata, dumps_commit
+from zfish.hudi.storage import Storage
+from zfish.hudi.timeline import (
+    CLEAN,
+    COMMIT,
+    REPLACE_COMMIT,
+    State,
+    Timeline,
+    instant_path,
+    read_commit_metadata,
+)
+from zfish.hudi.write import WriteContext, write_partitions
+
+PROPERTIES_PATH = f"{o.METAFOLDER}/{o.PROPERTIES_FILE}"
+
+
+@dataclass
+class CommitResult:
+    """What one commit did."""
+
+    instant: str
+    operation: str
+    num_inserts: int = 0
+    num_updates: int = 0
+    num_deletes: int = 0
+    num_writes: int = 0
+    files_written: int = 0
+    partitions_written: list[str] = field(default_factory=list)
+    bytes_written: int = 0
+    files_cleaned: int = 0
+    seconds: float = 0.0
+    clean_instant: str | None = None
+    rolled_back: list[str] = field(default_factory=list)
+    clean_error: str | None = None
+
+
+class HudiTable:
+    """A Copy-on-Write Hudi table (version 6) that zfish can write."""
+
+    def __init__(self, storage: Storage, properties: dict[str, str]):
+        self.storage = storage
+        self.properties = dict(properties)
+        self.spec = TableSpec.from_properties(properties)
+
+    # --- construction ---
+
+    @staticmethod
+    def exists(base_path: str, filesystem: pafs.FileSystem | None = None) -> bool:
+        return Storage(base_path, filesystem).exists(PROPERTIES_PATH)
+
+    @classmethod
+    def create(
+        cls,
+        base_path: str,
+        spec: TableSpec,
+        schema: pa.Schema | None = None,
+        filesystem: pafs.FileSystem | None = None,
+    ) -> HudiTable:
+        """Create an empty table; ``HudiError`` if one exists there already."""
+        storage = Storage(base_path, filesystem)
+        if storage.exists(PROPERTIES_PATH):
+            raise HudiError(
+                f"a Hudi table already exists at {storage.base_uri}. Fix: open it with "
+                "HudiTable.open / open_or_create, or choose another path."
+            )
+        if storage.exists(o.METAFOLDER) and storage.list_dir(o.METAFOLDER):
+            raise HudiError(
+                f"{storage.uri(o.METAFOLDER)} exists but has no hoodie.properties; refusing to "
+                "create a table over it. Fix: remove the folder or choose another path."
+            )
+        props = {
+            o.TABLE_TYPE: o.TABLE_TYPE_COW,
+            o.TABLE_VERSION: o.TABLE_VERSION_VALUE,
+            o.TIMELINE_LAYOUT_VERSION: o.TIMELINE_LAYOUT_VERSION_VALUE,
+            **spec.properties(),
+            o.URL_ENCODE_PARTITIONING: "false",
+            o.DROP_PARTITION_COLUMNS: "false",
+            o.BASE_FILE_FORMAT: o.BASE_FILE_FORMAT_PARQUET,
+            o.POPULATE_META_FIELDS: "true",
+            o.TIMELINE_TIMEZONE: o.TIMELINE_TIMEZONE_UTC,
+            o.ARCHIVELOG_FOLDER: o.ARCHIVELOG_FOLDER_VALUE,
+            o.PARTITION_METAFILE_USE_BASE_FORMAT: "false",
+        }
+        if schema is not None:
+            normalized = av.normalize_schema(schema)
+            spec.check_schema(normalized)
+            props[o.CREATE_SCHEMA] = av.dumps(av.to_avro_schema(normalized, spec.name))
+        props[o.TABLE_CHECKSUM] = str(props_mod.table_checksum(spec.database, spec.name))
+        for folder in (o.ARCHIVELOG_FOLDER_VALUE, o.TEMP_FOLDER, o.AUX_FOLDER, o.SCHEMA_FOLDER):
+            storage.mkdirs(f"{o.METAFOLDER}/{folder}")
+        text = props_mod.dumps(props, "Properties written by zfish.hudi")
+        storage.write_atomic(PROPERTIES_PATH, text.encode("latin-1"))
+        return cls(storage, props)
+
+    @classmethod
+    def open(cls, base_path: str, filesystem: pafs.FileSystem | None = None) -> HudiTable:
+        """Open a table; ``UnsupportedTableError`` unless it is a v6 COW table zfish writes."""
+        storage = Storage(base_path, filesystem)
+        if not storage.exists(PROPERTIES_PATH):
+            raise HudiError(
+                f"no Hudi table at {storage.base_uri} ({PROPERTIES_PATH} is missing). Fix: "
+                "check the path, or create the table with HudiTable.create."
+            )
+        props = cls._read_properties(storage)
+        props_mod.check_writable(
+            props, storage.base_uri, storage.exists(f"{o.METAFOLDER}/{o.METADATA_TABLE_FOLDER}")
+        )
+        return cls(storage, props)
+
+    @classmethod
+    def open_or_create(
+        cls,
+        base_path: str,
+        spec: TableSpec,
+        schema: pa.Schema | None = None,
+        filesystem: pafs.FileSystem | None = None,
+    ) -> HudiTable:
+        """Open the table if it exists (its config must match ``spec``), else create it."""
+        if not cls.exists(base_path, filesystem):
+            return cls.create(base_path, spec, schema, filesystem)
+        table = cls.open(base_path, filesystem)
+        conflicts = spec.conflicts(table.spec)
+        if conflicts:
+            raise HudiError(
+                f"Config conflict for Hudi table at {table.base_path} (key: requested value, "
+                "existing value):\n" + "\n".join(conflicts) + "\nFix: use the table's existing "
+                "settings, or write to a new table."
+            )
+        return table
+
+    @staticmethod
+    def _read_properties(storage: Storage) -> dict[str, str]:
+        raw = storage.read_bytes(PROPERTIES_PATH)
+        return props_mod.loads(raw.decode("latin-1"))
+
+    # --- inspection ---
+
+    @property
+    def base_path(self) -> str:
+        return self.storage.base_uri
+
+    def timeline(self) -> Timeline:
+        return Timeline.load(self.storage)
+
+    def completed_instants(self) -> list[tuple[str, str]]:
+        """``(instant time, action)`` of every completed commit/replacecommit, oldest first."""
+        return [(i.timestamp, i.completed_action) for i in self.timeline().completed_writes()]
+
+    def commit_metadata(self, instant: str | None = None) -> dict[str, Any]:
+        """The parsed commit JSON of ``instant`` (default: the latest completed commit)."""
+        writes = self.timeline().completed_writes()
+        if not writes:
+            raise HudiError(f"table '{self.spec.name}' at {self.base_path} has no commits yet")
+        if instant is None:
+            return read_commit_metadata(self.storage, writes[-1])
+        for inst in writes:
+            if inst.timestamp == instant:
+                return read_commit_metadata(self.storage, inst)
+        raise HudiError(
+            f"table '{self.spec.name}' at {self.base_path} has no completed commit {instant}"
+        )
+
+    def avro_schema(self, timeline: Timeline | None = None) -> str | None:
+        """The table schema (Avro JSON, no meta fields) like Java's TableSchemaResolver."""
+        timeline = timeline or self.timeline()
+        for inst in reversed(timeline.completed_writes()):
+            schema = (read_commit_metadata(self.storage, inst).get("extraMetadata") or {}).get(
+                "schema"
+            )
+            if schema:
+                return str(schema)
+        return self.properties.get(o.CREATE_SCHEMA) or None
+
+    def schema(self) -> pa.Schema | None:
+        """The table schema as Arrow (data columns only), None for a table without one."""
+        avro_schema = self.avro_schema()
+        return av.from_avro_schema(avro_schema) if avro_schema else None
+
+    # --- one-process writes ---
+
+    def upsert(
+        self,
+        data: pa.Table,
+        extra_metadata: dict[str, str] | None = None,
+        options: WriteOptions | None = None,
+    ) -> CommitResult:
+        return self._write_all(WriteOperation.UPSERT, data, extra_metadata, options)
+
+    def insert(
+        self,
+        data: pa.Table,
+        extra_metadata: dict[str, str] | None = None,
+        options: WriteOptions | None = None,
+    ) -> CommitResult:
+        """Insert without looking up existing keys (Hudi INSERT: an existing key may duplicate)."""
+        return self._write_all(WriteOperation.INSERT, data, extra_metadata, options)
+
+    def bulk_insert(
+        self,
+        data: pa.Table,
+        extra_metadata: dict[str, str] | None = None,
+        options: WriteOptions | None = None,
+    ) -> CommitResult:
+        """Insert into new file groups only (no lookup, no small-file packing)."""
+        return self._write_all(WriteOperation.BULK_INSERT, data, extra_metadata, options)
+
+    def delete(
+        self,
+        keys: pa.Table,
+        extra_metadata: dict[str, str] | None = None,
+        options: WriteOptions | None = None,
+    ) -> CommitResult:
+        """Delete records by key; ``keys`` holds the record key and partition fields."""
+        return self._write_all(WriteOperation.DELETE, keys, extra_metadata, options)
+
+    def _write_all(
+        self,
+        operation: WriteOperation,
+        data: pa.Table,
+        extra_metadata: dict[str, str] | None,
+        options: WriteOptions | None,
+    ) -> CommitResult:
+        schema = None if operation is WriteOperation.DELETE else data.schema
+        with self.begin(operation, schema=schema, options=options) as txn:
+            stats = write_partitions(txn.context, data)
+            return txn.commit(stats, extra_metadata=extra_metadata)
+
+    # --- transactions ---
+
+    def begin(
+        self,
+        operation: WriteOperation | str,
+        schema: pa.Schema | None = None,
+        options: WriteOptions | None = None,
+    ) -> Transaction:
+        """Start a write: lock, recover, new instant (requested + inflight); see ``Transaction``."""
+        return Transaction(self, WriteOperation(operation), schema, options or WriteOptions())
+
+    @contextmanager
+    def _locked(self, purpose: str, options: WriteOptions) -> Iterator[TableLock]:
+        lock = TableLock(self.storage, self.spec.name, options.lock_expiry_seconds)
+        lock.acquire(purpose)
+        try:
+            yield lock
+        finally:
+            lock.release()
+
+    def rollback_pending(self, options: WriteOptions | None = None) -> list[str]:
+        """Roll back pending commits (and finish pending cleans) under the lock."""
+        with self._locked("rollback", options or WriteOptions()):
+            return self._recover()
+
+    def clean(self, options: WriteOptions | None = None) -> int:
+        """Run the cleaner now (KEEP_LATEST_COMMITS); returns the number of files removed."""
+        options = options or WriteOptions()
+        with self._locked("clean", options):
+            self._recover()
+            return self._clean(options).files_deleted
+
+    def _refresh(self) -> Timeline:
+        """Re-read hoodie.properties, re-check it, and load the timeline."""
+        props = self._read_properties(self.storage)
+        props_mod.check_writable(
+            props,
+            self.storage.base_uri,
+            self.storage.exists(f"{o.METAFOLDER}/{o.METADATA_TABLE_FOLDER}"),
+        )
+        self.properties = props
+        self.spec = TableSpec.from_properties(props)
+        return Timeline.load(self.storage)
+
+    def _recover(self) -> list[str]:
+        """Finish pending cleans and roll back pending commits; refuse foreign pending work."""
+        timeline = self._refresh()
+        pending = timeline.pending()
+        for inst in pending:
+            if inst.action not in (COMMIT, CLEAN):
+                raise UnsupportedTableError(
+                    f"Hudi table '{self.spec.name}' at {self.base_path} has a pending "
+                    f"{inst.action} instant {inst.timestamp} ({', '.join(inst.files)}) that "
+                    "zfish did not create and cannot roll back. Fix: let the JVM Hudi writer "
+                    "that started it finish it or roll it back (e.g. hudi-cli, or a Spark write "
+                    "with the default eager rollback), then retry."
+                )
+        rolled_back = []
+        for inst in pending:
+            if inst.action == CLEAN:
+                finish_pending_clean(self.storage, inst)
+        for inst in pending:
+            if inst.action == COMMIT:
+                rollback_instant(self.storage, inst.timestamp)
+                rolled_back.append(inst.timestamp)
+        return rolled_back
+
+    def _clean(self, options: WriteOptions) -> CleanResult:
+        timeline = Timeline.load(self.storage)
+        plan = plan_clean(
+            self.storage, timeline, options.cleaner_commits_retained, options.cleaner_incremental
+        )
+        if plan is None:
+            return CleanResult(None, 0)
+        return execute_clean(self.storage, timeline, plan)
+
+    def _avg_record_size(self, timeline: Timeline, options: WriteOptions) -> int:
+        """``UpsertPartitioner.averageBytesPerRecord``: from the latest big-enough commit."""
+        threshold = options.record_size_estimation_threshold * options.small_file_limit
+        for inst in reversed(timeline.completed_writes()):
+            meta = read_commit_metadata(self.storage, inst)
+            total_bytes = 0
+            total_records = 0
+            for stats in (meta.get("partitionToWriteStats") or {}).values():
+                for stat in stats:
+                    total_bytes += int(stat.get("totalWriteBytes") or 0)
+                    total_records += int(stat.get("numWrites") or 0)
+            if total_bytes > threshold and total_records > 0:
+                return max(1, -(-total_bytes // total_records))
+        return options.record_size_estimate
+
+    def __repr__(self) -> str:
+        return f"HudiTable({self.spec.name!r}, {self.base_path!r})"
+
+
+class Transaction:
+    """One write attempt: begun on construction, finished by ``commit`` or ``abort``.
+
+    Use as a context manager: leaving the block without a commit (an exception
+    or an explicit ``abort()``) deletes every file of the attempt and its
+    instant files, and releases the lock.
+    """
+
+    def __init__(
+        self,
+        table: HudiTable,
+        operation: WriteOperation,
+        schema: pa.Schema | None,
+        options: WriteOptions,
+    ):
+        self.table = table
+        self.storage = table.storage
+        self.operation = operation
+        self.options = options
+        self.started = time.monotonic()
+        self.instant = ""
+        self._open = False
+        self.rolled_back: list[str] = []
+        self.context: WriteContext
+        self.lock = TableLock(self.storage, table.spec.name, options.lock_expiry_seconds)
+        self.lock.acquire(f"{operation.value} transaction")
+        fault_point("after_lock")
+        try:
+            self._begin(schema)
+        except BaseException:
+            if self.instant:
+                rollback_instant(self.storage, self.instant)
+            self.lock.release()
+            raise
+
+    def _begin(self, schema: pa.Schema | None) -> None:
+        table = self.table
+        self.rolled_back = table._recover()
+        timeline = Timeline.load(self.storage)
+        spec = table.spec
+        current = table.avro_schema(timeline)
+        table_schema = av.from_avro_schema(current) if current else None
+        if self.operation is WriteOperation.DELETE or schema is None:
+            if table_schema is None:
+                raise SchemaError(
+                    f"table '{spec.name}' at {table.base_path} has no schema yet (no commits and "
+                    f"no {o.CREATE_SCHEMA}). Fix: pass the data schema to begin()."
+                )
+            write_schema = table_schema
+        else:
+            write_schema = av.evolve(table_schema, av.normalize_schema(schema), spec.name)
+        spec.check_schema(write_schema)
+        avro_schema = av.dumps(av.to_avro_schema(write_schema, spec.name))
+
+        writes = timeline.completed_writes()
+        replaced: list[tuple[str, str]] = []
+        for inst in writes:
+            if inst.action == REPLACE_COMMIT:
+                meta = read_commit_metadata(self.storage, inst)
+                for partition, fids in (meta.get("partitionToReplaceFileIds") or {}).items():
+                    replaced.extend((partition, fid) for fid in fids)
+        # Rolled-back instants are gone from the timeline; never reuse their times.
+        self.instant = timeline.new_instant_time(self.rolled_back)
+        self.storage.write_atomic(instant_path(self.instant, COMMIT, State.REQUESTED), b"")
+        fault_point("after_requested")
+        inflight = commit_metadata([], self.operation.value, None)
+        self.storage.write_atomic(
+            instant_path(self.instant, COMMIT, State.INFLIGHT), dumps_commit(inflight)
+        )
+        fault_point("after_inflight")
+        self._open = True
+        self.context = WriteContext(
+            storage=self.storage,
+            spec=spec,
+            instant=self.instant,
+            operation=self.operation,
+            schema=write_schema,
+            avro_schema=avro_schema,
+            completed_instants=tuple(i.timestamp for i in writes),
+            replaced_file_groups=tuple(replaced),
+            avg_record_size=table._avg_record_size(timeline, self.options),
+            options=self.options,
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    def commit(
+        self, stats: list[WriteStat], extra_metadata: dict[str, str] | None = None
+    ) -> CommitResult:
+        """Verify the files, write ``<t>.commit`` (the commit point), clean, release the lock."""
+        if not self._open:
+            raise CommitError(f"transaction {self.instant or '(not begun)'} is not open")
+        try:
+            self._verify(stats)
+            metadata = commit_metadata(
+                stats, self.operation.value, self.context.avro_schema, extra_metadata
+            )
+            fault_point("before_commit_file")
+            self.storage.write_atomic(
+                instant_path(self.instant, COMMIT, State.COMPLETED), dumps_commit(metadata)
+            )
+        except BaseException as exc:
+            self.abort()
+            if isinstance(exc, HudiError) or not isinstance(exc, Exception):
+                raise
+            raise CommitError(
+                f"commit {self.instant} of table '{self.table.spec.name}' at "
+                f"{self.table.base_path} failed and was rolled back: {exc}"
+            ) from exc
+        self._open = False
+        fault_point("after_commit")
+        result = self._result(stats)
+        try:
+            markers.delete_markers(self.storage, self.instant)
+            if self.options.auto_clean:
+                cleaned = self.table._clean(self.options)
+                result.files_cleaned = cleaned.files_deleted
+                result.clean_instant = cleaned.instant
+        except Exception as exc:  # the commit stands; the next writer finishes the clean
+            result.clean_error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.lock.release()
+        result.seconds = time.monotonic() - self.started
+        return result
+
+    def _verify(self, stats: list[WriteStat]) -> None:
+        seen: dict[str, str] = {}
+        written = set()
+        for stat in stats:
+            if stat.instant != self.instant:
+                raise CommitError(
+                    f"write stat for {stat.path} belongs to instant {stat.instant}, not "
+                    f"{self.instant}"
+                )
+            base = parse_base_file(stat.partition_path, stat.file_name)
+            if base is None or base.path != stat.path or base.file_id != stat.file_id:
+                raise CommitError(
+                    f"write stat path {stat.path} does not match its fileId/partition"
+                )
+            if stat.file_id in seen:
+                raise CommitError(
+                    f"file group {stat.file_id} was written twice ({seen[stat.file_id]} and "
+                    f"{stat.path}); Hudi allows one base file per file group and instant"
+                )
+            seen[stat.file_id] = stat.path
+            size = self.storage.size(stat.path)
+            if size is None:
+                raise CommitError(f"data file {stat.path} reported by a task does not exist")
+            if size != stat.file_size_in_bytes:
+                raise CommitError(
+                    f"data file {stat.path} has {size} bytes, the task reported "
+                    f"{stat.file_size_in_bytes}"
+                )
+            written.add(stat.path)
+        # Files of failed or duplicate task attempts: marked, written, but not reported.
+        for path in markers.marked_data_files(self.storage, self.instant):
+            if path not in written:
+                self.storage.delete_file(path)
+        for partition in {s.partition_path for s in stats}:
+            for entry in self.storage.list_dir(partition):
+                base = parse_base_file(partition, entry.name)
+                if base is not None and base.instant == self.instant and base.path not in written:
+                    self.storage.delete_file(base.path)
+
+    def _result(self, stats: list[WriteStat]) -> CommitResult:
+        return CommitResult(
+            instant=self.instant,
+            operation=self.operation.value,
+            num_inserts=sum(s.num_inserts for s in stats),
+            num_updates=sum(s.num_update_writes for s in stats),
+            num_deletes=sum(s.num_deletes for s in stats),
+            num_writes=sum(s.num_writes for s in stats),
+            files_written=len(stats),
+            partitions_written=sorted({s.partition_path for s in stats}),
+            bytes_written=sum(s.total_write_bytes for s in stats),
+            rolled_back=list(self.rolled_back),
+        )
+
+    def abort(self) -> None:
+        """Delete every file this attempt wrote and its instant files; release the lock."""
+        if not self._open:
+            return
+        self._open = False
+        try:
+            rollback_instant(self.storage, self.instant)
+        finally:
+            self.lock.release()
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.abort()
+
+
+def rollback_instant(storage: Storage, instant: str) -> list[str]:
+    """Remove every trace of a pending commit; returns the data files deleted.
+
+    Data files come from the markers and from a scan of all partitions for
+    base files carrying the instant (a marker may be missing if a JVM writer
+    without markers started it). Partition metafiles the instant created are
+    removed with their directories when nothing else is left in them. The
+    instant files go last, so a crash here leaves a pending instant that the
+    next writer rolls back again.
+    """
+    deleted = []
+    candidates = set(markers.marked_data_files(storage, instant))
+    partitions = set(list_partitions(storage))
+    partitions |= {p.rpartition("/")[0] for p in candidates}
+    for partition in partitions:
+        for entry in storage.list_dir(partition):
+            if entry.is_dir:
+                continue
+            base = parse_base_file(partition, entry.name)
+            if base is not None and base.instant == instant:
+                candidates.add(base.path)
+    for path in sorted(candidates):
+        if storage.delete_file(path):
+            deleted.append(path)
+    for partition in sorted(partitions, key=len, reverse=True):
+        _drop_partition_metafile(storage, partition, instant)
+    markers.delete_markers(storage, instant)
+    for name in (f"{instant}.inflight", f"{instant}.commit.requested"):
+        storage.delete_file(f"{o.METAFOLDER}/{name}")
+    for entry in storage.list_dir(o.METAFOLDER):
+        # Temp files of an interrupted atomic write of this instant's files.
+        if (
+            not entry.is_dir
+            and entry.name.startswith(f".{instant}.")
+            and entry.name.endswith(".tmp")
+        ):
+            storage.delete_file(entry.path)
+    return deleted
+
+
+def _drop_partition_metafile(storage: Storage, partition: str, instant: str) -> None:
+    entries = storage.list_dir(partition)
+    names = {e.name for e in entries if not e.is_dir}
+    # Temp metafiles of a rename that never happened.
+    for name in list(names):
+        if name.startswith(o.PARTITION_METAFILE + "_"):
+            storage.delete_file(storage.join(partition, name))
+            names.discard(name)
+    if o.PARTITION_METAFILE not in names or any(e.is_dir for e in entries):
+        return
+    if names - {o.PARTITION_METAFILE}:
+        return  # other files live here: the partition predates this instant
+    meta_path = storage.join(partition, o.PARTITION_METAFILE)
+    text = storage.read_bytes(meta_path).decode("utf-8", "replace")
+    created_by = props_mod.loads(text).get(o.PARTITION_METAFILE_COMMIT_TIME)
+    if created_by == instant:
+        storage.delete_file(meta_path)
+        if partition:
+            storage.remove_empty_dirs(partition)
