@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 from hudi import HudiQueryType, HudiReadOptions, HudiTableBuilder
 
+from zfish.hudi import TableSpec, WriteOptions
 from zfish.hudi.fsview import parse_base_file
 from zfish.hudi.options import META_COLUMNS
 from zfish.hudi.storage import Storage
@@ -138,3 +139,46 @@ def assert_clean_state(base: Path) -> None:
     # Every partition directory holding data has its metafile, and none is empty.
     for path in parquet_files(base):
         assert (path.parent / ".hoodie_partition_metadata").exists(), path.parent
+
+
+# --- small tables for behaviour tests ---------------------------------------------------------
+
+FAST = WriteOptions(bloom_num_entries=500)
+
+
+def fish_spec(**overrides: Any) -> TableSpec:
+    """A generic spec: string key, one partition field, timestamp precombine."""
+    values: dict[str, Any] = {
+        "name": "events",
+        "database": "testdb",
+        "record_key_fields": ("id",),
+        "partition_fields": ("day",),
+        "precombine_field": "ts",
+    }
+    values.update(overrides)
+    return TableSpec(**values)
+
+
+def rows(
+    ids: list[str], days: list[str] | str, ts: list[int] | int, v: list[int] | int
+) -> pa.Table:
+    """A batch: id, day, ts (timestamp[us, UTC] from an int of seconds), v (int64)."""
+    n = len(ids)
+    days = days if isinstance(days, list) else [days] * n
+    ts = ts if isinstance(ts, list) else [ts] * n
+    v = v if isinstance(v, list) else [v] * n
+    return pa.table(
+        {
+            "id": pa.array(ids, pa.string()),
+            "day": pa.array(days, pa.string()),
+            "ts": pa.array([t * 1_000_000 for t in ts], pa.timestamp("us", tz="UTC")),
+            "v": pa.array(v, pa.int64()),
+        }
+    )
+
+
+def id_values(table: pa.Table) -> dict[str, int]:
+    """id -> v of a hudi-rs read (ids must be unique)."""
+    out = dict(zip(table.column("id").to_pylist(), table.column("v").to_pylist(), strict=True))
+    assert len(out) == table.num_rows, "duplicate keys"
+    return out
