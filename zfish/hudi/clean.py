@@ -228,6 +228,7 @@ def _run_plan(storage: Storage, instant: str, plan: dict[str, Any], started: flo
     storage.write_atomic(
         instant_path(instant, CLEAN, State.COMPLETED),
         am.serialize(metadata, am.HOODIE_CLEAN_METADATA),
+        durable=True,
     )
     fault_point("after_clean")
     return sum(len(v[1]) for v in per_partition.values())

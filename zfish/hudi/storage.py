@@ -133,8 +133,12 @@ class Storage:
         with self.fs.open_output_stream(self.full(rel)) as f:
             f.write(data)
 
-    def write_atomic(self, rel: str, data: bytes) -> None:
-        """Write a file so that readers see either nothing/old content or all of ``data``."""
+    def write_atomic(self, rel: str, data: bytes, durable: bool = False) -> None:
+        """Write a file so that readers see either nothing/old content or all of ``data``.
+
+        ``durable`` also flushes the content to disk before the rename (commit
+        points), so a power loss cannot leave a renamed but empty file.
+        """
         if not self.local:
             # An object-store PUT is atomic; rename would be a copy.
             self.write_bytes(rel, data)
@@ -143,8 +147,9 @@ class Storage:
         tmp = _join(parent, f".{name}.{uuid.uuid4().hex}.tmp")
         self.write_bytes(tmp, data)
         try:
-            with open(self.full(tmp), "rb+") as fh:
-                os.fsync(fh.fileno())
+            if durable:
+                with open(self.full(tmp), "rb+") as fh:
+                    os.fsync(fh.fileno())
             self.fs.move(self.full(tmp), self.full(rel))
         except BaseException:
             self.delete_file(tmp)

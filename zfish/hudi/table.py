@@ -135,7 +135,7 @@ class HudiTable:
         for folder in (o.ARCHIVELOG_FOLDER_VALUE, o.TEMP_FOLDER, o.AUX_FOLDER, o.SCHEMA_FOLDER):
             storage.mkdirs(f"{o.METAFOLDER}/{folder}")
         text = props_mod.dumps(props, "Properties written by zfish.hudi")
-        storage.write_atomic(PROPERTIES_PATH, text.encode("latin-1"))
+        storage.write_atomic(PROPERTIES_PATH, text.encode("latin-1"), durable=True)
         return cls(storage, props)
 
     @classmethod
@@ -467,7 +467,9 @@ class Transaction:
             )
             fault_point("before_commit_file")
             self.storage.write_atomic(
-                instant_path(self.instant, COMMIT, State.COMPLETED), dumps_commit(metadata)
+                instant_path(self.instant, COMMIT, State.COMPLETED),
+                dumps_commit(metadata),
+                durable=True,
             )
         except BaseException as exc:
             self.abort()
