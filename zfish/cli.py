@@ -141,5 +141,188 @@ def upload_cmd(settings: Settings, until: date, source: Path | None, quiet: bool
         )
 
 
+@cli.command("crawl")
+@click.pass_obj
+@handle_errors
+def crawl_cmd(settings: Settings) -> None:
+    """Run the crawlers: register tables and exactly the partitions in the lake now.
+
+    Like the seed's Glue crawlers on observations/ and outcomes/ (and Hudi's
+    catalog sync for joined_fish_data). Partitions uploaded later stay
+    invisible to queries until the next crawl.
+    """
+    from zfish.catalog import crawl
+    from zfish.console import summary
+    from zfish.exceptions import RejectedInputError
+    from zfish.problems import render
+
+    report = crawl(settings.layout)
+    summary(f"crawl {settings.layout.catalog_db}", report.rows())
+    if report.problems:
+        raise RejectedInputError(
+            f"{len(report.problems)} folder(s) were not catalogued:\n" + render(report.problems)
+        )
+
+
+@cli.command("query")
+@click.argument("sql")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="table for people; csv or json (one object per line) for scripts.",
+)
+@click.option(
+    "--as-of",
+    default=None,
+    metavar="INSTANT|DAY",
+    help="Read joined_fish_data as of a Hudi instant or a simulated evening (YYYY-MM-DD).",
+)
+@click.pass_obj
+@handle_errors
+def query_cmd(settings: Settings, sql: str, fmt: str, as_of: str | None) -> None:
+    """Run one read-only Athena-style SQL statement against the catalog.
+
+    Example: zfish query 'SELECT * FROM "zebra_fish_demo"."outcomes";'
+    """
+    from zfish.query import run_query
+    from zfish.render import print_result
+
+    result = run_query(settings.layout, sql, as_of=as_of)
+    print_result(result, fmt)
+
+
+@cli.command("etl")
+@click.option(
+    "--end-date",
+    default=None,
+    metavar="ISO-TIME|DAY",
+    help="Simulated 'now' (default: now, UTC); a bare day means its evening, 18:00.",
+)
+@click.option(
+    "--window-days",
+    type=click.IntRange(min=1),
+    default=36,
+    show_default=True,
+    help="Days of observations re-read each run (widened automatically after missed runs).",
+)
+@click.option(
+    "--table",
+    "table_location",
+    default=None,
+    help="Table location: a path or s3://bucket/key in the lake [default: <prefix>/processed/joined_fish_data].",
+)
+@click.option(
+    "--writer",
+    type=click.Choice(["native", "spark-hudi"]),
+    default="native",
+    show_default=True,
+    help="native: zfish's Hudi writer; spark-hudi: the JVM Hudi datasource (needs its bundle jar).",
+)
+@click.option(
+    "--hudi-bundle",
+    envvar="ZFISH_HUDI_BUNDLE",
+    default=None,
+    help="Path to hudi-spark3.5-bundle_2.12-0.15.0.jar for --writer spark-hudi [env ZFISH_HUDI_BUNDLE].",
+)
+@click.option("--quiet", is_flag=True, help="No stage progress lines.")
+@click.pass_obj
+@handle_errors
+def etl_cmd(
+    settings: Settings,
+    end_date: str | None,
+    window_days: int,
+    table_location: str | None,
+    writer: str,
+    hudi_bundle: str | None,
+    quiet: bool,
+) -> None:
+    """Run the Spark ETL job joined_fish_data once (join, flatten, label filter, Hudi upsert).
+
+    Exits 3 when records were quarantined (the summary says where).
+    """
+    from zfish.exceptions import RejectedInputError
+    from zfish.pipeline import job
+    from zfish.settings import resolve_location
+
+    options = job.EtlOptions(
+        end_date=job.parse_end_date(end_date),
+        window_days=window_days,
+        writer=writer,
+        table_path=resolve_location(table_location, settings.layout.root)
+        if table_location
+        else None,
+    )
+    spark = job.session_for(writer, hudi_bundle)
+    report = job.run(spark, settings.layout, options, show_progress=not quiet)
+    job.print_report(report)
+    if report.quarantined_total:
+        raise RejectedInputError(
+            f"{report.quarantined_total} record(s) quarantined in {report.quarantine_path}"
+        )
+
+
+@cli.command("simulate")
+@click.option("--day", callback=parse_day, metavar="YYYY-MM-DD", help="The evening to simulate.")
+@click.option(
+    "--from", "first", callback=parse_day, metavar="YYYY-MM-DD", help="First evening of a range."
+)
+@click.option(
+    "--to", "last", callback=parse_day, metavar="YYYY-MM-DD", help="Last evening of a range."
+)
+@click.option("--window-days", type=click.IntRange(min=1), default=36, show_default=True)
+@click.option(
+    "--writer", type=click.Choice(["native", "spark-hudi"]), default="native", show_default=True
+)
+@click.option("--hudi-bundle", envvar="ZFISH_HUDI_BUNDLE", default=None)
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@click.pass_obj
+@handle_errors
+def simulate_cmd(
+    settings: Settings,
+    day: date | None,
+    first: date | None,
+    last: date | None,
+    window_days: int,
+    writer: str,
+    hudi_bundle: str | None,
+    quiet: bool,
+) -> None:
+    """Simulate evenings of the study: generate if missing, upload, crawl, ETL, summary.
+
+    One evening: --day 2025-05-11. A range in one process: --from 2025-05-10 --to 2025-05-20.
+    """
+    from zfish.exceptions import RejectedInputError
+    from zfish.pipeline import job
+    from zfish.simulate import days_between, evening, print_evening
+
+    if day is not None and (first or last):
+        raise click.UsageError("use either --day or --from/--to, not both")
+    if day is None and not (first and last):
+        raise click.UsageError("give --day YYYY-MM-DD, or --from and --to for a range")
+    days = [day] if day is not None else days_between(first, last)  # type: ignore[arg-type]
+    spark = job.session_for(writer, hudi_bundle)
+    rejected = 0
+    for evening_day in days:
+        report = evening(
+            spark,
+            settings.data,
+            settings.layout,
+            evening_day,
+            window_days=window_days,
+            writer=writer,
+            show_progress=not quiet,
+        )
+        print_evening(report)
+        rejected += len(report.upload.problems) if report.upload else 0
+        rejected += report.etl.quarantined_total if report.etl else 0
+    if rejected:
+        raise RejectedInputError(
+            f"{rejected} input problem(s) over {len(days)} evening(s); see the summaries above"
+        )
+
+
 def main() -> None:
     cli(prog_name="zfish")

@@ -1,0 +1,145 @@
+"""Which records are quarantined, with which reason; good records pass untouched."""
+
+from __future__ import annotations
+
+import pytest
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from zfish.pipeline import quality, schemas
+
+pytestmark = pytest.mark.spark
+
+GOOD = (
+    '{"fish_id":"f1","image_id":"f1_01","timestamp":"2025-04-02T00:00:00Z","age_days":1,'
+    '"treatment":"placebo","genetic_markers":{"gene_a":true,"gene_b":false,"gene_c":true},"length_mm":2.4}'
+)
+
+
+def read_lines(
+    spark: SparkSession, lines: list[str], fields=schemas.OBSERVATION_FIELDS
+) -> DataFrame:
+    rdd = spark.sparkContext.parallelize(lines, 1)
+    df = (
+        spark.read.schema(schemas.read_schema(fields))
+        .option("columnNameOfCorruptRecord", schemas.CORRUPT)
+        .json(rdd)
+    )
+    return df.withColumn(schemas.DAY, F.lit("2025-04-02")).withColumn(
+        schemas.SOURCE_FILE, F.lit("file:///lake/observations/day=2025-04-02/x.json")
+    )
+
+
+def problems(df: DataFrame, key: str = "image_id") -> dict[object, str | None]:
+    return {row[key]: row[schemas.PROBLEM] for row in df.collect()}
+
+
+def obs_checks(df: DataFrame) -> DataFrame:
+    return df.transform(
+        quality.with_parse_problems(schemas.OBSERVATION_FIELDS, schemas.REQUIRED_OBSERVATION_FIELDS)
+    ).transform(quality.with_timestamp_problems)
+
+
+def test_good_record_has_no_problem(spark: SparkSession) -> None:
+    checked = read_lines(spark, [GOOD]).transform(obs_checks)
+    assert problems(checked) == {"f1_01": None}
+
+
+def test_wrong_type_names_the_field_and_the_value(spark: SparkSession) -> None:
+    lines = [
+        GOOD.replace('"age_days":1', '"age_days":"one"').replace("f1_01", "a"),
+        GOOD.replace('"gene_b":false', '"gene_b":"no"').replace("f1_01", "b"),
+        GOOD.replace('"length_mm":2.4', '"length_mm":"long"').replace("f1_01", "c"),
+    ]
+    found = problems(read_lines(spark, lines).transform(obs_checks))
+    assert found["a"] == "field age_days: expected an integer, got one"
+    assert found["b"] == "field genetic_markers.gene_b: expected true or false, got no"
+    assert found["c"] == "field length_mm: expected a number, got long"
+
+
+def test_malformed_line_is_named_as_such(spark: SparkSession) -> None:
+    checked = read_lines(spark, ['{"fish_id": "f9", ', GOOD]).transform(obs_checks)
+    reasons = [r[schemas.PROBLEM] for r in checked.collect()]
+    assert reasons[1] is None
+    assert reasons[0].startswith("malformed JSON line")
+    assert '{"fish_id": "f9"' in reasons[0]
+
+
+def test_missing_or_empty_required_fields(spark: SparkSession) -> None:
+    lines = [
+        GOOD.replace('"fish_id":"f1",', "").replace("f1_01", "a"),
+        GOOD.replace('"age_days":1,', "").replace("f1_01", "b"),
+        GOOD.replace('"image_id":"f1_01"', '"image_id":"  "'),
+    ]
+    checked = read_lines(spark, lines).transform(obs_checks)
+    reasons = sorted(r[schemas.PROBLEM] for r in checked.collect())
+    assert reasons == [
+        "missing required field age_days",
+        "missing required field fish_id",
+        "missing required field image_id",
+    ]
+
+
+def test_unparseable_timestamp(spark: SparkSession) -> None:
+    line = GOOD.replace("2025-04-02T00:00:00Z", "yesterday")
+    assert problems(read_lines(spark, [line]).transform(obs_checks)) == {
+        "f1_01": "field timestamp: cannot parse yesterday as an ISO 8601 time"
+    }
+
+
+def test_conflicting_duplicates_are_all_rejected_identical_ones_collapse(
+    spark: SparkSession,
+) -> None:
+    lines = [
+        GOOD,
+        GOOD.replace('"length_mm":2.4', '"length_mm":9.9'),
+        GOOD.replace("f1_01", "f1_03"),
+        GOOD.replace("f1_01", "f1_03"),
+    ]
+    checked = (
+        read_lines(spark, lines)
+        .transform(obs_checks)
+        .transform(quality.with_conflicting_duplicates("image_id"))
+    )
+    good, bad = quality.split(checked)
+    assert good.transform(quality.drop_identical_duplicates("image_id")).select(
+        "image_id"
+    ).collect() == [("f1_03",)]
+    reasons = [r[schemas.PROBLEM] for r in bad.collect()]
+    assert len(reasons) == 2
+    assert all(
+        r.startswith("duplicate image_id f1_01 with different content in file:///lake")
+        for r in reasons
+    )
+
+
+def test_outcomes_for_unknown_fish_only_from_the_given_day(spark: SparkSession) -> None:
+    observations = read_lines(spark, [GOOD]).transform(obs_checks)
+    outcomes = spark.createDataFrame(
+        [("f1", True, "2025-05-07"), ("ghost", False, "2025-05-07"), ("old", True, "2025-04-01")],
+        "fish_id string, condition_developed boolean, day string",
+    )
+    checked = outcomes.transform(quality.with_unknown_fish(observations, "2025-05-01"))
+    assert problems(checked, "fish_id") == {
+        "f1": None,
+        "ghost": "outcome for unknown fish ghost: no observation of this fish in the partitions read",
+        "old": None,
+    }
+
+
+def test_quarantine_record_keeps_source_reason_and_raw_record(spark: SparkSession) -> None:
+    checked = read_lines(
+        spark, ['{"fish_id": ', GOOD.replace('"age_days":1', '"age_days":true')]
+    ).transform(obs_checks)
+    _, bad = quality.split(checked)
+    records = quality.quarantine_records(bad, "observations", schemas.OBSERVATION_FIELDS).collect()
+    assert {r.kind for r in records} == {"observations"}
+    assert {r.source_file for r in records} == {"file:///lake/observations/day=2025-04-02/x.json"}
+    assert {r.record for r in records} == {
+        '{"fish_id": ',
+        GOOD.replace('"age_days":1', '"age_days":true'),
+    }
+    assert sorted(r.reason.split(":")[0] for r in records) == [
+        "field age_days",
+        "malformed JSON line (each line must hold one whole JSON record; compact files with `zfish upload` or jq -c)",
+    ]

@@ -1,0 +1,445 @@
+"""The Glue-style data catalog: an embedded DuckDB file inside the lake, and the crawler that fills it.
+
+The catalog stores metadata only, as Glue does: tables, their columns (the
+crawler's inferred schema) and the partitions registered at crawl time.
+Queries (:mod:`zfish.query`) build their views from it, so a partition
+uploaded after the last crawl stays invisible until the next crawl, as in
+the seed (20 outcomes before the crawl, 25 after).
+
+Tables of database ``zebra_fish_demo``:
+
+* ``observations`` and ``outcomes``: JSON under ``<dataset>/<table>/day=...``,
+  partition column ``day`` (a string, as Glue catalogues it);
+* ``joined_fish_data``: the Hudi table written by the ETL job, registered by
+  the crawler and by the job itself (Hudi's Glue sync); queries read its
+  latest commit (or an earlier one) through the ``hudi`` package.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from zfish import partitions
+from zfish.exceptions import CatalogError
+from zfish.problems import Problem
+from zfish.settings import DATABASE, TABLE_NAME, LakeLayout
+
+JSON_TABLES = ("observations", "outcomes")
+KIND_JSON = "json"
+KIND_HUDI = "hudi"
+
+_META = "_zfish_glue"
+_SCHEMA_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {_META};
+CREATE TABLE IF NOT EXISTS {_META}.tables (
+    database VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    location VARCHAR NOT NULL,
+    columns VARCHAR NOT NULL,
+    partition_keys VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (database, name)
+);
+CREATE TABLE IF NOT EXISTS {_META}.partitions (
+    database VARCHAR NOT NULL,
+    table_name VARCHAR NOT NULL,
+    value VARCHAR NOT NULL,
+    registered_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (database, table_name, value)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # DuckDB type, e.g. STRUCT(gene_a BOOLEAN, ...)
+
+    @property
+    def glue_type(self) -> str:
+        return glue_type(self.type)
+
+
+@dataclass(frozen=True)
+class TableEntry:
+    database: str
+    name: str
+    kind: str
+    location: str  # relative to the dataset root, so the lake can move
+    columns: tuple[Column, ...]
+    partition_keys: tuple[str, ...]
+    partitions: tuple[str, ...] = ()
+
+    def path(self, layout: LakeLayout) -> Path:
+        return layout.dataset / self.location  # an absolute location stays absolute
+
+    def partition_path(self, layout: LakeLayout, value: str) -> Path:
+        if self.kind == KIND_JSON:
+            return self.path(layout) / f"{partitions.PARTITION_KEY}={value}"
+        return self.path(layout) / value
+
+
+@dataclass
+class TableChange:
+    name: str
+    created: bool = False
+    partitions_added: list[str] = field(default_factory=list)
+    partitions_removed: list[str] = field(default_factory=list)
+    schema_changes: list[str] = field(default_factory=list)
+    partitions_total: int = 0
+
+
+@dataclass
+class CrawlReport:
+    tables: dict[str, TableChange] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def rows(self) -> list[tuple[str, str]]:
+        rows: list[tuple[str, str]] = []
+        for name, change in self.tables.items():
+            parts = [
+                "created" if change.created else "updated",
+                f"{change.partitions_total} partitions",
+                f"+{len(change.partitions_added)} added",
+            ]
+            if change.partitions_removed:
+                parts.append(f"-{len(change.partitions_removed)} removed")
+            rows.append((f"{DATABASE}.{name}", ", ".join(parts)))
+            if change.partitions_added:
+                rows.append(("  new partitions", _span(change.partitions_added)))
+            for note in change.schema_changes:
+                rows.append(("  schema", note))
+        rows.append(("problems", str(len(self.problems))))
+        rows.append(("seconds", f"{self.seconds:.2f}"))
+        return rows
+
+
+def _span(values: list[str]) -> str:
+    if len(values) <= 3:
+        return ", ".join(values)
+    return f"{values[0]} .. {values[-1]} ({len(values)})"
+
+
+_STRUCT_RE = re.compile(r"^STRUCT\((.*)\)$", re.DOTALL)
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    if current:
+        parts.append("".join(current).strip())
+    return parts
+
+
+def glue_type(duck: str) -> str:
+    """The Glue/Hive type name a crawler would show for a DuckDB type."""
+    duck = duck.strip()
+    struct = _STRUCT_RE.match(duck)
+    if struct:
+        fields = []
+        for part in _split_top_level(struct.group(1)):
+            name, _, inner = part.partition(" ")
+            fields.append(f"{name.strip(chr(34))}:{glue_type(inner)}")
+        return f"struct<{','.join(fields)}>"
+    if duck.endswith("[]"):
+        return f"array<{glue_type(duck[:-2])}>"
+    return {
+        "VARCHAR": "string",
+        "BIGINT": "bigint",
+        "INTEGER": "int",
+        "DOUBLE": "double",
+        "FLOAT": "float",
+        "BOOLEAN": "boolean",
+        "DATE": "date",
+    }.get(duck, duck.lower())
+
+
+def _normalise(duck: str) -> str:
+    """Keep crawled JSON types as Glue does: timestamps and dates stay strings."""
+    if duck in ("DATE", "TIME") or duck.startswith("TIMESTAMP") or duck == "NULL":
+        return "VARCHAR"
+    return duck
+
+
+@contextmanager
+def connect(layout: LakeLayout, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the catalog database; read-only opens never create it."""
+    path = layout.catalog_db
+    if read_only and not path.exists():
+        raise CatalogError(
+            f"no catalog at {path}: run `zfish crawl` (or `zfish simulate`) to create it"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise CatalogError(
+            f"cannot open the catalog {path} ({exc}); another zfish process may be "
+            "writing it: wait for it to finish and retry"
+        ) from exc
+    try:
+        if not read_only:
+            con.execute(_SCHEMA_DDL)
+        yield con
+    finally:
+        con.close()
+
+
+def load_tables(layout: LakeLayout) -> dict[str, TableEntry]:
+    """Every catalogued table of the database, with its registered partitions."""
+    if not layout.catalog_db.exists():
+        return {}
+    with connect(layout, read_only=True) as con:
+        return _load(con)
+
+
+def _load(con: duckdb.DuckDBPyConnection) -> dict[str, TableEntry]:
+    try:
+        rows = con.execute(
+            f"SELECT name, kind, location, columns, partition_keys FROM {_META}.tables "
+            "WHERE database = ? ORDER BY name",
+            [DATABASE],
+        ).fetchall()
+        parts = con.execute(
+            f"SELECT table_name, value FROM {_META}.partitions WHERE database = ? "
+            "ORDER BY table_name, value",
+            [DATABASE],
+        ).fetchall()
+    except duckdb.CatalogException as exc:
+        raise CatalogError(f"the catalog is not a zfish catalog or is damaged: {exc}") from exc
+    by_table: dict[str, list[str]] = {}
+    for table_name, value in parts:
+        by_table.setdefault(table_name, []).append(value)
+    return {
+        name: TableEntry(
+            database=DATABASE,
+            name=name,
+            kind=kind,
+            location=location,
+            columns=tuple(Column(c["name"], c["type"]) for c in json.loads(columns)),
+            partition_keys=tuple(json.loads(keys)),
+            partitions=tuple(by_table.get(name, [])),
+        )
+        for name, kind, location, columns, keys in rows
+    }
+
+
+def _infer_json_columns(files_globs: list[str]) -> tuple[Column, ...]:
+    con = duckdb.connect()
+    try:
+        described = con.execute(
+            "DESCRIBE SELECT * FROM read_json(?, union_by_name = true, format = 'auto')",
+            [files_globs],
+        ).fetchall()
+    finally:
+        con.close()
+    return tuple(
+        Column(name, _normalise(str(dtype)))
+        for name, dtype, *_ in described
+        if name != partitions.PARTITION_KEY
+    )
+
+
+def _schema_changes(old: tuple[Column, ...], new: tuple[Column, ...]) -> list[str]:
+    before = {c.name: c for c in old}
+    after = {c.name: c for c in new}
+    notes = [f"added column {n} ({after[n].glue_type})" for n in after if n not in before]
+    notes += [f"column {n} no longer found in the data" for n in before if n not in after]
+    notes += [
+        f"column {n} changed {before[n].glue_type} -> {after[n].glue_type}"
+        for n in after
+        if n in before and before[n].type != after[n].type
+    ]
+    return notes
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def crawl(layout: LakeLayout) -> CrawlReport:
+    """Register the tables and exactly the partitions present in the lake right now."""
+    started = time.perf_counter()
+    report = CrawlReport()
+    with connect(layout, read_only=False) as con:
+        existing = _load(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in JSON_TABLES:
+                _crawl_json_table(con, layout, table, existing.get(table), report)
+            _crawl_hudi_table(con, layout, existing.get(TABLE_NAME), report)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _crawl_json_table(
+    con: duckdb.DuckDBPyConnection,
+    layout: LakeLayout,
+    table: str,
+    previous: TableEntry | None,
+    report: CrawlReport,
+) -> None:
+    folder = layout.kind_dir(table)
+    found, problems = partitions.scan(folder)
+    report.problems.extend(problems)
+    with_data = [p for p in found if any(p.path.glob("*.json"))]
+    if not with_data:
+        return
+    globs = [str(p.path / "*.json") for p in with_data]
+    try:
+        columns = _infer_json_columns(globs)
+    except duckdb.Error as exc:
+        raise CatalogError(
+            f"crawler could not read the JSON under {folder}: {exc}; "
+            "fix or remove the file it names and crawl again"
+        ) from exc
+    _register(
+        con,
+        report,
+        previous,
+        name=table,
+        kind=KIND_JSON,
+        location=table,
+        columns=columns,
+        partition_keys=(partitions.PARTITION_KEY,),
+        partition_values=[p.day.isoformat() for p in with_data],
+    )
+
+
+def _location(layout: LakeLayout, path: Path) -> str:
+    """Inside the dataset a location is stored relative, so the lake can be moved."""
+    try:
+        return path.resolve().relative_to(layout.dataset.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def _crawl_hudi_table(
+    con: duckdb.DuckDBPyConnection,
+    layout: LakeLayout,
+    previous: TableEntry | None,
+    report: CrawlReport,
+    table_path: Path | None = None,
+) -> None:
+    if table_path is None:
+        table_path = previous.path(layout) if previous is not None else layout.table
+    entry = hudi_entry(table_path)
+    if entry is None:
+        return
+    columns, partition_values = entry
+    _register(
+        con,
+        report,
+        previous,
+        name=TABLE_NAME,
+        kind=KIND_HUDI,
+        location=_location(layout, table_path),
+        columns=columns,
+        partition_keys=(partitions.PARTITION_KEY,),
+        partition_values=partition_values,
+    )
+
+
+def hudi_entry(table_path: Path) -> tuple[tuple[Column, ...], list[str]] | None:
+    """Columns (meta fields first, as Athena shows them) and partitions of a Hudi table."""
+    from zfish import fishtable
+
+    if not fishtable.exists(table_path) or not fishtable.commits(table_path):
+        return None
+    schema = fishtable.schema_with_meta_fields(table_path)
+    con = duckdb.connect()
+    try:
+        con.register("empty", schema.empty_table())
+        described = con.execute("DESCRIBE SELECT * FROM empty").fetchall()
+    finally:
+        con.close()
+    columns = tuple(Column(name, str(dtype)) for name, dtype, *_ in described)
+    return columns, fishtable.partition_paths(table_path)
+
+
+def register_hudi_table(layout: LakeLayout, table_path: Path) -> TableChange | None:
+    """What Hudi's Glue sync does after a commit: (re)register the table and its partitions."""
+    report = CrawlReport()
+    with connect(layout, read_only=False) as con:
+        existing = _load(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _crawl_hudi_table(con, layout, existing.get(TABLE_NAME), report, table_path)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return report.tables.get(TABLE_NAME)
+
+
+def _register(
+    con: duckdb.DuckDBPyConnection,
+    report: CrawlReport,
+    previous: TableEntry | None,
+    *,
+    name: str,
+    kind: str,
+    location: str,
+    columns: tuple[Column, ...],
+    partition_keys: tuple[str, ...],
+    partition_values: list[str],
+) -> None:
+    change = report.tables.setdefault(name, TableChange(name=name))
+    now = _now()
+    columns_json = json.dumps([{"name": c.name, "type": c.type} for c in columns])
+    if previous is None:
+        change.created = True
+        con.execute(
+            f"INSERT INTO {_META}.tables VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [DATABASE, name, kind, location, columns_json, json.dumps(partition_keys), now, now],
+        )
+    else:
+        change.schema_changes = _schema_changes(previous.columns, columns)
+        con.execute(
+            f"UPDATE {_META}.tables SET kind = ?, location = ?, columns = ?, partition_keys = ?, "
+            "updated_at = ? WHERE database = ? AND name = ?",
+            [kind, location, columns_json, json.dumps(partition_keys), now, DATABASE, name],
+        )
+    known = set(previous.partitions) if previous else set()
+    added = sorted(set(partition_values) - known)
+    removed = sorted(known - set(partition_values))
+    for value in added:
+        con.execute(
+            f"INSERT INTO {_META}.partitions VALUES (?, ?, ?, ?)",
+            [DATABASE, name, value, now],
+        )
+    for value in removed:
+        con.execute(
+            f"DELETE FROM {_META}.partitions WHERE database = ? AND table_name = ? AND value = ?",
+            [DATABASE, name, value],
+        )
+    change.partitions_added = added
+    change.partitions_removed = removed
+    change.partitions_total = len(partition_values)

@@ -1,0 +1,318 @@
+"""One run of the ETL job ``joined_fish_data``: read the window, check, join, upsert, sync the catalog.
+
+The same code runs as ``zfish etl``, inside ``zfish simulate`` and as the
+spark-submit script ``etl/joined_fish_data.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from zfish import catalog, console, fishtable
+from zfish.exceptions import PipelineError, RejectedInputError, ValidationError, ZfishError
+from zfish.hudi import CommitResult, HudiTable
+from zfish.partitions import Partition
+from zfish.pipeline import quality, schemas, sinks, sources, window
+from zfish.pipeline.transforms import to_table_rows
+from zfish.problems import Problem, render
+from zfish.settings import LakeLayout, default_lake_dir, resolve_location
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+WRITER_NATIVE = "native"
+WRITER_SPARK_HUDI = "spark-hudi"
+WRITERS = (WRITER_NATIVE, WRITER_SPARK_HUDI)
+ENV_HUDI_BUNDLE = "ZFISH_HUDI_BUNDLE"
+
+
+@dataclass(frozen=True)
+class EtlOptions:
+    end_date: datetime
+    window_days: int = window.DEFAULT_WINDOW_DAYS
+    writer: str = WRITER_NATIVE
+    table_path: Path | None = None  # default: the layout's processed/joined_fish_data
+
+    def __post_init__(self) -> None:
+        if self.writer not in WRITERS:
+            raise ValidationError(
+                f"--writer must be one of {', '.join(WRITERS)}, not {self.writer!r}"
+            )
+        if self.window_days < 1:
+            raise ValidationError(f"--window-days must be at least 1, not {self.window_days}")
+
+
+@dataclass
+class EtlReport:
+    end_date: datetime
+    read_window: window.ReadWindow
+    table_path: Path
+    observation_partitions: int = 0
+    observations_read: int = 0
+    outcomes_known: int = 0
+    labelled_rows: int = 0
+    quarantined: dict[str, int] = field(default_factory=dict)
+    quarantine_path: Path | None = None
+    commit: CommitResult | None = None
+    table_rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(self.quarantined.values())
+
+    def rows(self) -> list[tuple[str, str]]:
+        win = self.read_window
+        span = "all partitions" if win.start_day is None else f"{win.start_day} .. {win.end.date()}"
+        rows = [
+            ("end date", self.end_date.isoformat(sep=" ")),
+            ("window", f"{span} ({win.note})"),
+            (
+                "observations read",
+                f"{self.observations_read} from {self.observation_partitions} partitions",
+            ),
+            ("outcomes known", str(self.outcomes_known)),
+            ("labelled rows upserted", str(self.labelled_rows)),
+        ]
+        if self.commit is not None:
+            c = self.commit
+            rows += [
+                (
+                    "commit",
+                    f"{c.instant} ({c.num_inserts} inserted, {c.num_updates} updated, "
+                    f"{len(c.partitions_written)} partitions, {c.files_written} files, "
+                    f"{c.files_cleaned} old files cleaned)",
+                ),
+            ]
+        rows.append(("table rows", str(self.table_rows)))
+        if self.quarantined_total:
+            detail = ", ".join(f"{n} {k}" for k, n in self.quarantined.items() if n)
+            rows.append(("quarantined", f"{detail} -> {self.quarantine_path}"))
+        else:
+            rows.append(("quarantined", "0"))
+        if self.problems:
+            rows.append(("skipped folders", str(len(self.problems))))
+        rows.append(("seconds", ", ".join(f"{k} {v:.1f}" for k, v in self.stage_seconds.items())))
+        return rows
+
+
+@contextmanager
+def _stage(report: EtlReport, name: str, show: bool) -> Iterator[None]:
+    started = time.perf_counter()
+    if show:
+        console.note(f"etl: {name} ...")
+    yield
+    report.stage_seconds[name] = time.perf_counter() - started
+
+
+def last_end_date(table_path: Path) -> datetime | None:
+    """The end date of the latest commit that recorded one (the last successful run)."""
+    if not HudiTable.exists(str(table_path)):
+        return None
+    table = HudiTable.open(str(table_path))
+    for instant, _action in reversed(table.completed_instants()):
+        extra = table.commit_metadata(instant).get("extraMetadata") or {}
+        if fishtable.END_DATE_KEY in extra:
+            return datetime.fromisoformat(extra[fishtable.END_DATE_KEY])
+    return None
+
+
+def _checked_observations(
+    spark: SparkSession, layout: LakeLayout, parts: list[Partition]
+) -> DataFrame:
+    raw = sources.read_json(spark, layout.observations, parts, schemas.OBSERVATION_FIELDS)
+    return (
+        raw.transform(
+            quality.with_parse_problems(
+                schemas.OBSERVATION_FIELDS, schemas.REQUIRED_OBSERVATION_FIELDS
+            )
+        )
+        .transform(quality.with_timestamp_problems)
+        .transform(quality.with_conflicting_duplicates("image_id"))
+    )
+
+
+def _checked_outcomes(
+    spark: SparkSession,
+    layout: LakeLayout,
+    parts: list[Partition],
+    observations: DataFrame,
+    since: date | None,
+) -> DataFrame:
+    raw = sources.read_json(spark, layout.outcomes, parts, schemas.OUTCOME_FIELDS)
+    return (
+        raw.transform(
+            quality.with_parse_problems(schemas.OUTCOME_FIELDS, schemas.REQUIRED_OUTCOME_FIELDS)
+        )
+        .transform(quality.with_conflicting_duplicates("fish_id"))
+        .transform(quality.with_unknown_fish(observations, since.isoformat() if since else None))
+    )
+
+
+def run(
+    spark: SparkSession, layout: LakeLayout, options: EtlOptions, *, show_progress: bool = True
+) -> EtlReport:
+    """Run the job once; the report says what was read, written and quarantined."""
+    from pyspark import StorageLevel
+
+    table_path = options.table_path or layout.table
+    last_end = last_end_date(table_path)
+    read_window = window.plan(options.end_date, options.window_days, last_end)
+    report = EtlReport(end_date=options.end_date, read_window=read_window, table_path=table_path)
+
+    with _stage(report, "read", show_progress):
+        obs_parts, obs_problems = sources.select_partitions(
+            layout.observations, read_window.includes
+        )
+        out_parts, out_problems = sources.select_partitions(
+            layout.outcomes, lambda d: d <= options.end_date.date()
+        )
+        report.problems = obs_problems + out_problems
+        report.observation_partitions = len(obs_parts)
+        observations = _checked_observations(spark, layout, obs_parts).persist(
+            StorageLevel.MEMORY_ONLY
+        )
+        outcomes = _checked_outcomes(
+            spark, layout, out_parts, observations, read_window.check_unknown_fish_since
+        ).persist(StorageLevel.MEMORY_ONLY)
+        good_obs, bad_obs = quality.split(observations)
+        good_out, bad_out = quality.split(outcomes)
+        good_obs = good_obs.transform(quality.drop_identical_duplicates("image_id"))
+        good_out = good_out.transform(quality.drop_identical_duplicates("fish_id"))
+        report.observations_read = observations.count()
+        report.outcomes_known = good_out.count()
+        report.quarantined = {"observations": bad_obs.count(), "outcomes": bad_out.count()}
+
+    try:
+        if report.quarantined_total:
+            with _stage(report, "quarantine", show_progress):
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+                target = layout.quarantine / f"run={stamp}_end={options.end_date.date()}"
+                records = quality.quarantine_records(
+                    bad_obs, "observations", schemas.OBSERVATION_FIELDS
+                ).unionByName(
+                    quality.quarantine_records(bad_out, "outcomes", schemas.OUTCOME_FIELDS)
+                )
+                sinks.write_quarantine(records, target)
+                report.quarantine_path = target
+
+        rows = good_obs.drop(schemas.SOURCE_FILE).transform(
+            to_table_rows(good_out.drop(schemas.SOURCE_FILE))
+        )
+        extra = {fishtable.END_DATE_KEY: options.end_date.isoformat()}
+        if read_window.start_day is not None:
+            extra[fishtable.WINDOW_START_KEY] = read_window.start_day.isoformat()
+        with _stage(report, "write", show_progress):
+            if options.writer == WRITER_NATIVE:
+                table = HudiTable.open_or_create(str(table_path), fishtable.TABLE_SPEC)
+                report.commit = sinks.write_native(rows, table, extra)
+                report.labelled_rows = report.commit.num_inserts + report.commit.num_updates
+            else:
+                report.labelled_rows = rows.count()
+                sinks.write_spark_hudi(rows, table_path, fishtable.TABLE_SPEC, extra)
+        with _stage(report, "catalog", show_progress):
+            catalog.register_hudi_table(layout, table_path)
+            report.table_rows = fishtable.count_rows(table_path)
+    finally:
+        observations.unpersist()
+        outcomes.unpersist()
+    return report
+
+
+def parse_end_date(text: str | None) -> datetime:
+    """``--end-date``: an ISO time (naive means UTC), a day (its 18:00, the seed's evening) or now."""
+    if not text:
+        return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time()).replace(hour=18)
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(
+            f"--end-date {text!r} is not an ISO 8601 time; e.g. 2025-05-11T18:00:00"
+        ) from None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="joined_fish_data",
+        description="Glue-style ETL: observations left join outcomes, flatten, keep labelled, "
+        "upsert into the Hudi table joined_fish_data.",
+    )
+    parser.add_argument(
+        "--end-date", help="simulated 'now' (default: now, UTC); e.g. 2025-05-11T18:00:00"
+    )
+    parser.add_argument("--window-days", type=int, default=window.DEFAULT_WINDOW_DAYS)
+    parser.add_argument("--lake", default=None, help="lake root (default $ZFISH_LAKE or ./lake)")
+    parser.add_argument("--bucket", default=None)
+    parser.add_argument("--prefix", default=None)
+    parser.add_argument("--table", default=None, help="table location: path or s3://bucket/key")
+    parser.add_argument("--writer", choices=WRITERS, default=WRITER_NATIVE)
+    parser.add_argument("--hudi-bundle", default=os.environ.get(ENV_HUDI_BUNDLE))
+    parser.add_argument("--quiet", action="store_true")
+    return parser
+
+
+def session_for(writer: str, hudi_bundle: str | None) -> SparkSession:
+    """The shared session; the JVM writer also needs Hudi's extensions and its bundle."""
+    from zfish.spark import HUDI_BUNDLE_COORDINATE, HUDI_SPARK_CONF, get_spark
+
+    if writer == WRITER_SPARK_HUDI:
+        if hudi_bundle:
+            if not Path(hudi_bundle).is_file():
+                raise ValidationError(f"--hudi-bundle {hudi_bundle} does not exist")
+            return get_spark(extra_conf=HUDI_SPARK_CONF, jars=hudi_bundle)
+        return get_spark(extra_conf=HUDI_SPARK_CONF, packages=HUDI_BUNDLE_COORDINATE)
+    return get_spark()
+
+
+def print_report(report: EtlReport) -> None:
+    console.summary("etl joined_fish_data", report.rows())
+    if report.problems:
+        console.note("folders skipped (not day=YYYY-MM-DD partitions):\n" + render(report.problems))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """spark-submit entry point; returns the process exit code."""
+    from zfish.settings import DEFAULT_BUCKET, DEFAULT_PREFIX
+
+    args = build_parser().parse_args(argv)
+    try:
+        layout = LakeLayout(
+            root=Path(args.lake) if args.lake else default_lake_dir(),
+            bucket=args.bucket or DEFAULT_BUCKET,
+            prefix=args.prefix or DEFAULT_PREFIX,
+        )
+        table_path = resolve_location(args.table, layout.root) if args.table else None
+        options = EtlOptions(
+            end_date=parse_end_date(args.end_date),
+            window_days=args.window_days,
+            writer=args.writer,
+            table_path=table_path,
+        )
+        spark = session_for(args.writer, args.hudi_bundle)
+        report = run(spark, layout, options, show_progress=not args.quiet)
+        print_report(report)
+        if report.quarantined_total:
+            raise RejectedInputError(
+                f"{report.quarantined_total} record(s) quarantined in {report.quarantine_path}"
+            )
+    except ZfishError as exc:
+        console.err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        return exc.exit_code
+    return 0
+
+
+__all__ = ["EtlOptions", "EtlReport", "PipelineError", "main", "run"]

@@ -1,0 +1,73 @@
+"""Explicit Spark schemas: nothing in the ETL infers a schema from the data.
+
+The input schemas are what the seed's generator writes (and the Glue crawler
+catalogues); ``_corrupt_record`` receives lines Spark cannot parse into them.
+The output schema is the Hudi table ``joined_fish_data``.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import types as T
+
+CORRUPT = "_corrupt_record"
+SOURCE_FILE = "_source_file"
+PROBLEM = "_problem"
+DAY = "day"
+
+MARKERS = ("gene_a", "gene_b", "gene_c")
+
+GENETIC_MARKERS = T.StructType([T.StructField(g, T.BooleanType()) for g in MARKERS])
+
+OBSERVATION_FIELDS = T.StructType(
+    [
+        T.StructField("fish_id", T.StringType()),
+        T.StructField("image_id", T.StringType()),
+        T.StructField("timestamp", T.StringType()),
+        T.StructField("age_days", T.IntegerType()),
+        T.StructField("treatment", T.StringType()),
+        T.StructField("genetic_markers", GENETIC_MARKERS),
+        T.StructField("length_mm", T.DoubleType()),
+        T.StructField("sex", T.StringType()),
+    ]
+)
+OUTCOME_FIELDS = T.StructType(
+    [
+        T.StructField("fish_id", T.StringType()),
+        T.StructField("condition_developed", T.BooleanType()),
+    ]
+)
+
+REQUIRED_OBSERVATION_FIELDS = ("fish_id", "image_id", "timestamp", "age_days")
+REQUIRED_OUTCOME_FIELDS = ("fish_id", "condition_developed")
+
+
+def read_schema(fields: T.StructType) -> T.StructType:
+    """The schema handed to ``spark.read``: the fields, the corrupt-record column, the partition."""
+    return T.StructType(
+        [
+            *fields.fields,
+            T.StructField(CORRUPT, T.StringType()),
+            T.StructField(DAY, T.StringType()),
+        ]
+    )
+
+
+# The Hudi table joined_fish_data, column for column (record key image_id,
+# partition day, precombine timestamp).
+TABLE = T.StructType(
+    [
+        T.StructField("image_id", T.StringType()),
+        T.StructField("fish_id", T.StringType()),
+        T.StructField("timestamp", T.TimestampType()),
+        T.StructField("age_days", T.IntegerType()),
+        T.StructField("treatment", T.StringType()),
+        T.StructField("gene_a", T.BooleanType()),
+        T.StructField("gene_b", T.BooleanType()),
+        T.StructField("gene_c", T.BooleanType()),
+        T.StructField("length_mm", T.DoubleType()),
+        T.StructField("sex", T.StringType()),
+        T.StructField("condition_developed", T.BooleanType()),
+        T.StructField("outcome_day", T.StringType()),
+        T.StructField(DAY, T.StringType()),
+    ]
+)

@@ -1,0 +1,53 @@
+"""Which observation partitions a run reads: the seed's rolling window, widened so no label is lost.
+
+The seed's Glue job re-reads the last 36 days of observations each evening so
+that outcomes arriving 35 days after hatching find their fish. Skip an evening
+and the outcomes of the missed days find observations that already left the
+window: those rows are silently lost. zfish anchors the window at the end date
+of the last successful commit (kept in the commit's metadata) when that is
+earlier than this run's end date, so the window always reaches back far
+enough; the very first run reads everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+DEFAULT_WINDOW_DAYS = 36
+
+
+@dataclass(frozen=True)
+class ReadWindow:
+    end: datetime
+    start_day: date | None  # None: every partition up to the end (first run)
+    check_unknown_fish_since: date | None  # outcomes from this day on must match observations
+    note: str
+
+    def includes(self, day: date) -> bool:
+        return (self.start_day is None or day >= self.start_day) and day <= self.end.date()
+
+    @property
+    def days(self) -> int | None:
+        return None if self.start_day is None else (self.end.date() - self.start_day).days
+
+
+def plan(end: datetime, window_days: int, last_end: datetime | None) -> ReadWindow:
+    """The partitions to read for a run ending at ``end``."""
+    if window_days < 1:
+        raise ValueError("window_days must be at least 1")
+    if last_end is None:
+        return ReadWindow(end, None, None, "first run: every partition up to the end date")
+    anchor = min(end, last_end)
+    start = (anchor - timedelta(days=window_days)).date()
+    # Outcomes from the day before the anchor on are new since the last run; their
+    # fish's observations lie inside the window when window_days covers the label delay.
+    since = anchor.date() - timedelta(days=1)
+    if anchor < end and (end.date() - start).days > window_days:
+        note = (
+            f"{(end.date() - start).days} days: widened from {window_days} to reach back from "
+            f"the last run's end date {last_end.isoformat(sep=' ')}"
+        )
+    else:
+        note = f"{window_days} days"
+    return ReadWindow(end, start, since, note)

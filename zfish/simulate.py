@@ -1,0 +1,163 @@
+"""``zfish simulate``: one simulated evening of the study, or a range of them, in one process.
+
+An evening is what the seed does by hand: generate the study (once), upload
+every partition before DAY, run the crawlers, run the Glue job with end date
+DAY 18:00. A range reuses one SparkSession. The simulated clock only moves
+forward: the lake cannot un-upload a day, so an evening earlier than what
+the lake already holds is refused rather than silently mixing two clocks.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from zfish import catalog, console, partitions
+from zfish.exceptions import ValidationError
+from zfish.pipeline import job, window
+from zfish.settings import KINDS, LakeLayout
+from zfish.upload import UploadReport, upload
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+EVENING_HOUR = 18
+
+
+@dataclass
+class EveningReport:
+    day: date
+    generated: bool = False
+    upload: UploadReport | None = None
+    crawl: catalog.CrawlReport | None = None
+    etl: job.EtlReport | None = None
+    catalog_counts: dict[str, int] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def rows(self) -> list[tuple[str, str]]:
+        rows: list[tuple[str, str]] = [("evening", f"{self.day} {EVENING_HOUR}:00")]
+        if self.generated:
+            rows.append(("study", "generated (default seed)"))
+        if self.upload is not None:
+            new = {k: len(s.partitions_new) for k, s in self.upload.kinds.items()}
+            rows.append(
+                (
+                    "uploaded",
+                    f"{self.upload.files_copied} files; new partitions: "
+                    + ", ".join(f"{k} {n}" for k, n in new.items()),
+                )
+            )
+        if self.crawl is not None:
+            added = {n: len(t.partitions_added) for n, t in self.crawl.tables.items()}
+            rows.append(("crawled", ", ".join(f"{n} +{a}" for n, a in added.items()) or "nothing"))
+        for name, count in self.catalog_counts.items():
+            rows.append((f"{name}", f"{count} rows"))
+        if self.etl is not None:
+            etl = self.etl
+            if etl.commit is not None:
+                rows.append(
+                    (
+                        "upserted",
+                        f"{etl.labelled_rows} rows ({etl.commit.num_inserts} inserted, "
+                        f"{etl.commit.num_updates} updated) in commit {etl.commit.instant}",
+                    )
+                )
+            rows.append(("window", etl.read_window.note))
+            if etl.quarantined_total:
+                rows.append(("quarantined", f"{etl.quarantined_total} -> {etl.quarantine_path}"))
+        rows.append(("seconds", ", ".join(f"{k} {v:.1f}" for k, v in self.stage_seconds.items())))
+        return rows
+
+
+def lake_last_day(layout: LakeLayout) -> date | None:
+    """The latest day partition already uploaded, over all kinds."""
+    days = [p.day for kind in KINDS for p in partitions.scan(layout.kind_dir(kind))[0]]
+    return max(days) if days else None
+
+
+def ensure_study(data_dir: Path) -> bool:
+    """Generate the default study when ``data_dir`` holds none; True when it did."""
+    from zfish.generator import StudySpec, generate, load_spec
+
+    if load_spec(data_dir) is not None:
+        return False
+    if all((data_dir / kind).is_dir() for kind in ("observations", "outcomes")):
+        return False  # a study made by someone else (e.g. the seed's own script): use it
+    generate(StudySpec(), data_dir)
+    return True
+
+
+def catalog_counts(layout: LakeLayout) -> dict[str, int]:
+    """Row counts the seed's Athena queries return right now."""
+    from zfish.query import run_query
+
+    counts = {}
+    for table in ("observations", "outcomes", "joined_fish_data"):
+        try:
+            result = run_query(layout, f'SELECT count(*) AS n FROM "zebra_fish_demo"."{table}"')
+        except Exception:  # a table not catalogued yet has no count to show
+            continue
+        counts[f"zebra_fish_demo.{table}"] = int(result.table.column("n")[0].as_py())
+    return counts
+
+
+def evening(
+    spark: SparkSession,
+    data_dir: Path,
+    layout: LakeLayout,
+    day: date,
+    *,
+    window_days: int = window.DEFAULT_WINDOW_DAYS,
+    writer: str = job.WRITER_NATIVE,
+    show_progress: bool = True,
+) -> EveningReport:
+    """Generate (if needed), upload until ``day``, crawl, run the ETL for ``day`` 18:00."""
+    last = lake_last_day(layout)
+    if last is not None and last >= day:
+        raise ValidationError(
+            f"the lake already holds data of {last}, so the simulated clock is past the evening of "
+            f"{day}; it cannot go back. Simulate a day after {last}, or start over with an empty "
+            "lake (`make clean` or another --lake)"
+        )
+    report = EveningReport(day=day)
+    started = time.perf_counter()
+    report.generated = ensure_study(data_dir)
+    report.stage_seconds["generate"] = time.perf_counter() - started
+
+    t = time.perf_counter()
+    report.upload = upload(data_dir, layout, day, show_progress=show_progress)
+    report.stage_seconds["upload"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    report.crawl = catalog.crawl(layout)
+    report.stage_seconds["crawl"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    end = datetime.combine(day, datetime.min.time()).replace(hour=EVENING_HOUR)
+    report.etl = job.run(
+        spark,
+        layout,
+        job.EtlOptions(end_date=end, window_days=window_days, writer=writer),
+        show_progress=show_progress,
+    )
+    report.stage_seconds["etl"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    report.catalog_counts = catalog_counts(layout)
+    report.stage_seconds["query"] = time.perf_counter() - t
+    return report
+
+
+def days_between(first: date, last: date) -> list[date]:
+    if last < first:
+        raise ValidationError(f"--to {last} is before --from {first}")
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def print_evening(report: EveningReport) -> None:
+    console.summary(f"simulated evening {report.day}", report.rows())
+    if report.upload and report.upload.problems:
+        console.note(f"upload: {len(report.upload.problems)} problem(s), see `zfish upload`")
