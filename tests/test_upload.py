@@ -14,43 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.support import write_study
 from zfish.cli import cli
 from zfish.exceptions import EXIT_BAD_INPUT, LakePathError
 from zfish.jsoncompact import compact
 from zfish.settings import LakeLayout, resolve_location
 from zfish.upload import upload
-
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
-
-
-def write_study(root: Path, days: list[date], per_day: int = 3) -> Path:
-    """A small study in the seed's layout: pretty JSON, PNG bytes, outcomes arrays."""
-    for d in days:
-        obs = root / "observations" / f"day={d}"
-        img = root / "images" / f"day={d}"
-        obs.mkdir(parents=True, exist_ok=True)
-        img.mkdir(parents=True, exist_ok=True)
-        for i in range(per_day):
-            image_id = f"zfish_{d.toordinal() % 1000:03d}{i:02d}_01"
-            record = {
-                "fish_id": image_id[:-3],
-                "image_id": image_id,
-                "timestamp": f"{d}T00:00:00Z",
-                "age_days": 1,
-                "treatment": "placebo",
-                "genetic_markers": {"gene_a": True, "gene_b": False, "gene_c": True},
-                "length_mm": 2.5,
-            }
-            (obs / f"{image_id}.json").write_text(json.dumps(record, indent=2))
-            (img / f"{image_id}.png").write_bytes(PNG_BYTES + bytes([i]))
-        out = root / "outcomes" / f"day={d}"
-        out.mkdir(parents=True, exist_ok=True)
-        outcomes = [
-            {"fish_id": f"zfish_{n:05d}", "condition_developed": n % 2 == 0} for n in range(2)
-        ]
-        (out / "outcomes.json").write_text(json.dumps(outcomes, indent=2))
-    return root
-
 
 DAYS = [date(2025, 5, 7) + timedelta(days=i) for i in range(4)]  # 05-07 .. 05-10
 
