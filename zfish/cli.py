@@ -104,6 +104,126 @@ def cli(ctx: click.Context, data: Path | None, lake: Path | None, bucket: str, p
     ctx.obj = Settings(data=data or default_data_dir(), layout=layout)
 
 
+@cli.command("generate")
+@click.option("--seed", type=int, default=None, help="Random seed [default: 42].")
+@click.option(
+    "--start",
+    callback=parse_day,
+    metavar="YYYY-MM-DD",
+    help="First hatch day [default: 2025-04-01].",
+)
+@click.option(
+    "--end",
+    callback=parse_day,
+    metavar="YYYY-MM-DD",
+    help="Last day, included [default: 2025-06-01].",
+)
+@click.option("--hatch-rate", type=int, default=None, help="Fish hatched per day [default: 5].")
+@click.option(
+    "--observation-ages",
+    default=None,
+    metavar="A,B,...",
+    help="Ages (days) observed and imaged [default: 1,3,5].",
+)
+@click.option(
+    "--label-age", type=int, default=None, help="Age (days) the outcome is recorded [default: 35]."
+)
+@click.option(
+    "--sex-age", type=int, default=None, help="Age from which sex is recorded [default: 5]."
+)
+@click.option(
+    "--image-size",
+    default=None,
+    metavar="WxH",
+    help="Image width x height in pixels [default: 8x8].",
+)
+@click.option(
+    "--prevalence", type=float, default=None, help="Baseline P(condition) [default: 0.5]."
+)
+@click.option(
+    "--treatment-risk",
+    multiple=True,
+    metavar="TREATMENT=DELTA",
+    help="Add DELTA to P(condition) for one treatment (repeatable).",
+)
+@click.option(
+    "--marker-risk",
+    multiple=True,
+    metavar="GENE=DELTA",
+    help="Add DELTA to P(condition) when a marker is true (repeatable).",
+)
+@click.option(
+    "--image-noise",
+    type=float,
+    default=None,
+    metavar="SIGMA",
+    help="Gaussian per-pixel colour noise [default: 0, solid colours].",
+)
+@click.option(
+    "--image-signal",
+    type=float,
+    default=None,
+    metavar="P",
+    help="P(a sick fish's images show the red signal) [default: 1].",
+)
+@click.option("--workers", type=int, default=None, help="Worker processes [default: every core].")
+@click.option(
+    "--force", is_flag=True, help="Regenerate even if up to date; replace a study of other options."
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_obj
+@handle_errors
+def generate_cmd(
+    settings: Settings,
+    seed: int | None,
+    start: date | None,
+    end: date | None,
+    hatch_rate: int | None,
+    observation_ages: str | None,
+    label_age: int | None,
+    sex_age: int | None,
+    image_size: str | None,
+    prevalence: float | None,
+    treatment_risk: tuple[str, ...],
+    marker_risk: tuple[str, ...],
+    image_noise: float | None,
+    image_signal: float | None,
+    workers: int | None,
+    force: bool,
+    quiet: bool,
+) -> None:
+    """Generate the synthetic zebra fish study into --data (the seed's generator script).
+
+    Same seed and options give byte-identical files whatever --workers. Reruns
+    with the same options do nothing; other options need --force.
+    """
+    from zfish.console import summary
+    from zfish.generator import StudySpec, generate
+    from zfish.generator.spec import parse_ages, parse_image_size, parse_risks
+
+    given: dict[str, Any] = {
+        "seed": seed,
+        "start": start,
+        "end": end,
+        "hatch_rate": hatch_rate,
+        "observation_ages": parse_ages(observation_ages) if observation_ages else None,
+        "label_age": label_age,
+        "sex_age": sex_age,
+        "image_size": parse_image_size(image_size) if image_size else None,
+        "prevalence": prevalence,
+        "treatment_risk": parse_risks(treatment_risk, "treatment"),
+        "marker_risk": parse_risks(marker_risk, "marker"),
+        "image_noise": image_noise,
+        "image_signal": image_signal,
+    }
+    spec = StudySpec(**{k: v for k, v in given.items() if v is not None}).validate()
+    report = generate(spec, settings.data, workers=workers, force=force, show_progress=not quiet)
+    title = f"generate {report.out_dir}"
+    if report.up_to_date:
+        title = f"study {report.out_dir} is up to date; nothing to do (--force regenerates)"
+    summary(title, report.rows())
+
+
 @cli.command("upload")
 @click.option(
     "--until",
