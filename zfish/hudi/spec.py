@@ -158,8 +158,8 @@ class TableSpec:
         ]
         return [f"{key}:\t{ours}\t{theirs}" for key, ours, theirs in pairs if ours != theirs]
 
-    def check_schema(self, schema: pa.Schema) -> None:
-        """The key, partition and precombine fields exist with usable types."""
+    def check_schema(self, schema: pa.Schema, keys_only: bool = False) -> None:
+        """The key, partition and (unless ``keys_only``) precombine fields exist, usable types."""
         for role, names in (
             ("record key", self.record_key_fields),
             ("partition", self.partition_fields),
@@ -172,7 +172,7 @@ class TableSpec:
                         f"data (columns: {', '.join(schema.names)}). Fix: add it to the input."
                     )
                 kg.check_key_type(name, schema.field(idx).type, role)
-        if self.precombine_field:
+        if self.precombine_field and not keys_only:
             idx = schema.get_field_index(self.precombine_field)
             if idx < 0:
                 raise SchemaError(

@@ -266,8 +266,7 @@ class HudiTable:
         extra_metadata: dict[str, str] | None,
         options: WriteOptions | None,
     ) -> CommitResult:
-        schema = None if operation is WriteOperation.DELETE else data.schema
-        with self.begin(operation, schema=schema, options=options) as txn:
+        with self.begin(operation, schema=data.schema, options=options) as txn:
             stats = write_partitions(txn.context, data)
             return txn.commit(stats, extra_metadata=extra_metadata)
 
@@ -336,6 +335,11 @@ class HudiTable:
             if inst.action == COMMIT:
                 rollback_instant(self.storage, inst.timestamp)
                 rolled_back.append(inst.timestamp)
+        # Markers of commits that completed but whose writer died before removing them.
+        completed = {i.timestamp for i in timeline.instants if i.is_completed}
+        for entry in self.storage.list_dir(f"{o.METAFOLDER}/{o.TEMP_FOLDER}"):
+            if entry.is_dir and entry.name in completed:
+                markers.delete_markers(self.storage, entry.name)
         return rolled_back
 
     def _clean(self, options: WriteOptions) -> CleanResult:
@@ -408,16 +412,19 @@ class Transaction:
         spec = table.spec
         current = table.avro_schema(timeline)
         table_schema = av.from_avro_schema(current) if current else None
-        if self.operation is WriteOperation.DELETE or schema is None:
+        if schema is None or (self.operation is WriteOperation.DELETE and table_schema):
             if table_schema is None:
                 raise SchemaError(
                     f"table '{spec.name}' at {table.base_path} has no schema yet (no commits and "
                     f"no {o.CREATE_SCHEMA}). Fix: pass the data schema to begin()."
                 )
             write_schema = table_schema
+        elif self.operation is WriteOperation.DELETE:
+            # Deleting from a table that never had data: the key columns are all we know.
+            write_schema = av.normalize_schema(schema)
         else:
             write_schema = av.evolve(table_schema, av.normalize_schema(schema), spec.name)
-        spec.check_schema(write_schema)
+        spec.check_schema(write_schema, keys_only=self.operation is WriteOperation.DELETE)
         avro_schema = av.dumps(av.to_avro_schema(write_schema, spec.name))
 
         writes = timeline.completed_writes()
