@@ -519,3 +519,34 @@ def test_pending_commit_is_rolled_back_and_foreign_pending_refused(tmp_path: Pat
         table.upsert(rows(["c"], "d1", 4, 4), options=FAST)
     assert table.rollback_pending.__doc__  # the API exists for operators
     assert id_values(snapshot(tmp_path)) == {"a": 1, "b": 3}
+
+
+def test_rollback_pending_is_available_to_operators(tmp_path: Path) -> None:
+    table = HudiTable.create(str(tmp_path), fish_spec())
+    table.upsert(rows(["a"], "d1", 1, 1), options=FAST)
+    batch = rows(["b"], "d2", 2, 2)
+    txn = table.begin(WriteOperation.UPSERT, schema=batch.schema, options=FAST)
+    write_partitions(txn.context, batch)
+    txn.lock.release()  # the writer died
+    assert table.rollback_pending() == [txn.instant]
+    assert table.rollback_pending() == []
+    assert_clean_state(tmp_path)
+    assert not (tmp_path / "d2").exists()
+
+
+def test_multi_chunk_input_with_many_partitions(tmp_path: Path) -> None:
+    table = HudiTable.create(str(tmp_path), fish_spec())
+    chunks = [
+        rows([f"k{i}-{j}" for j in range(5)], [f"d{j}" for j in range(5)], i, i) for i in range(4)
+    ]
+    data = pa.concat_tables(chunks)
+    assert data.column("day").num_chunks == 4
+    result = table.upsert(data, options=FAST)
+    assert (result.num_inserts, result.files_written) == (20, 5)
+    assert len(id_values(snapshot(tmp_path))) == 20
+
+
+def test_spark_written_v8_table_is_refused(fixture_table) -> None:
+    root = fixture_table("cow_v8_nonpartitioned")
+    with pytest.raises(UnsupportedTableError, match="version is 8"):
+        HudiTable.open(str(root))

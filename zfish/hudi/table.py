@@ -340,6 +340,10 @@ class HudiTable:
         for entry in self.storage.list_dir(f"{o.METAFOLDER}/{o.TEMP_FOLDER}"):
             if entry.is_dir and entry.name in completed:
                 markers.delete_markers(self.storage, entry.name)
+        # Temp files of atomic writes a dead writer left behind (we hold the lock: none is live).
+        for entry in self.storage.list_dir(o.METAFOLDER):
+            if not entry.is_dir and entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                self.storage.delete_file(entry.path)
         return rolled_back
 
     def _clean(self, options: WriteOptions) -> CleanResult:

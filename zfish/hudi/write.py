@@ -138,7 +138,7 @@ def _collect(
     if isinstance(batches, pa.RecordBatch):
         batches = [batches]
     if isinstance(batches, pa.Table):
-        return conform(ctx, batches)
+        return conform(ctx, batches).combine_chunks()
     tables = [conform(ctx, pa.Table.from_batches([b])) for b in batches if b.num_rows]
     if not tables:
         return None
@@ -180,9 +180,7 @@ def conform(ctx: WriteContext, table: pa.Table) -> pa.Table:
 
 def _group_rows(parts: pa.ChunkedArray | pa.Array) -> list[tuple[str, Indices]]:
     """Row indices per partition path, partitions sorted, input order kept within each."""
-    encoded = pc.dictionary_encode(parts)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
+    encoded = pc.dictionary_encode(_plain(parts))
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     names = encoded.dictionary.to_pylist()
     order = np.argsort(codes, kind="stable")
@@ -229,10 +227,25 @@ class _TaskWriter:
         self.view = FileSystemView(ctx.storage, ctx.completed_instants, ctx.replaced_file_groups)
         self.partition_metafiles_done: set[str] = set()
         self.footer_schema = ctx.avro_schema_with_meta()
+        self._open: dict[str, pq.ParquetFile] = {}
 
     # --- planning ---
 
     def write_partition(self, partition: str, rows: pa.Table, keys: pa.Array) -> list[WriteStat]:
+        try:
+            return self._write_partition(partition, rows, keys)
+        finally:
+            for handle in self._open.values():
+                handle.close()
+            self._open.clear()
+
+    def _parquet(self, base: BaseFile) -> pq.ParquetFile:
+        """An open base file, kept for the partition so the index lookup and merge share it."""
+        if base.path not in self._open:
+            self._open[base.path] = pq.ParquetFile(self.storage.open_input_file(base.path))
+        return self._open[base.path]
+
+    def _write_partition(self, partition: str, rows: pa.Table, keys: pa.Array) -> list[WriteStat]:
         op = self.ctx.operation
         latest = self.view.latest_base_files(partition)
         if op is WriteOperation.DELETE:
@@ -318,8 +331,7 @@ class _TaskWriter:
         stored_keys = []
         owners = []
         for fi, base in enumerate(latest):
-            with self.storage.open_input_file(base.path) as fh:
-                col = pq.read_table(fh, columns=[o.RECORD_KEY_FIELD]).column(0)
+            col = self._parquet(base).read(columns=[o.RECORD_KEY_FIELD]).column(0)
             stored_keys.append(col)
             owners.append(np.full(len(col), fi, dtype=np.int64))
         all_keys = pa.chunked_array([c for k in stored_keys for c in k.chunks], pa.string())
@@ -335,8 +347,7 @@ class _TaskWriter:
 
     def _read_base(self, base: BaseFile) -> tuple[dict[str, pa.ChunkedArray], pa.Table]:
         """Meta columns and the data columns (conformed to the write schema) of a base file."""
-        with self.storage.open_input_file(base.path) as fh:
-            old = pq.read_table(fh)
+        old = self._parquet(base).read()
         meta = {
             name: av.cast_column(old.column(name), pa.string())
             if name in old.column_names
