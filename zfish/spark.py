@@ -29,16 +29,22 @@ HUDI_SPARK_CONF = {
     "spark.kryo.registrator": "org.apache.spark.HoodieSparkKryoRegistrar",
 }
 
+_LOG4J = os.path.join(os.path.dirname(os.path.abspath(__file__)), "log4j2.properties")
+_JVM_OPTIONS = f"-Duser.timezone=UTC -Dlog4j.configurationFile=file:{_LOG4J}"
+
 BASE_CONF = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "2",
     "spark.default.parallelism": "2",
     "spark.sql.session.timeZone": "UTC",
-    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -XX:+UseParallelGC",
-    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
-    "spark.sql.adaptive.enabled": "true",
-    "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    "spark.driver.extraJavaOptions": f"{_JVM_OPTIONS} -XX:+UseParallelGC",
+    "spark.executor.extraJavaOptions": _JVM_OPTIONS,
+    # Thousands of paths would otherwise be listed by a Spark job of their own.
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
+    # Two shuffle partitions leave adaptive execution nothing to tune; it would only add
+    # a Spark job per shuffle (measured: 17 jobs per ETL run with it, 7 without).
+    "spark.sql.adaptive.enabled": "false",
     # Thousands of one-line JSON files: pack many into one task instead of one task per file.
     "spark.sql.files.openCostInBytes": "8192",
     "spark.sql.files.maxPartitionBytes": "64m",
@@ -87,6 +93,8 @@ def get_spark(
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     os.environ.setdefault("TZ", "UTC")
+    # A laptop's hostname often resolves to loopback; say so up front instead of warning.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()

@@ -22,9 +22,11 @@ def test_first_run_reads_everything_up_to_the_end() -> None:
 
 def test_daily_runs_use_the_seed_window() -> None:
     window = plan(EVENING, 36, datetime(2025, 5, 10, 18))
-    # anchored on the previous evening: one day wider than the seed's, never narrower
-    assert window.start_day == date(2025, 4, 4)
-    assert not window.includes(date(2025, 4, 3))
+    assert window.start_day == date(2025, 4, 5)  # the seed's end_date - timedelta(days=36)
+    assert not window.includes(date(2025, 4, 4))
+    assert window.note == "36 days"
+    # the outcomes uploaded since the last run (day 2025-05-10) are checked against observations
+    assert window.check_unknown_fish_since == date(2025, 5, 10)
 
 
 def test_rerun_of_the_same_evening_uses_the_plain_window() -> None:
@@ -36,6 +38,7 @@ def test_rerun_of_the_same_evening_uses_the_plain_window() -> None:
 def test_missed_evenings_widen_the_window_back_from_the_last_run() -> None:
     window = plan(EVENING, 36, datetime(2025, 5, 1, 18))
     assert window.start_day == date(2025, 3, 26)
+    assert window.days == 46
     assert "widened" in window.note
     # An outcome of 2025-05-02 (the first day the last run had not seen) belongs to a fish
     # hatched 35 days earlier, observed from 2025-03-29 on: inside the window.

@@ -38,15 +38,19 @@ def plan(end: datetime, window_days: int, last_end: datetime | None) -> ReadWind
         raise ValueError("window_days must be at least 1")
     if last_end is None:
         return ReadWindow(end, None, None, "first run: every partition up to the end date")
-    anchor = min(end, last_end)
+    # After a missed evening (more than a day since the last run), reach back from the
+    # last run's end instead of this run's, so the outcomes of the missed days still
+    # find their observations.
+    anchor = last_end if end - last_end > timedelta(days=1) else end
     start = (anchor - timedelta(days=window_days)).date()
     # Outcomes from the day before the anchor on are new since the last run; their
     # fish's observations lie inside the window when window_days covers the label delay.
     since = anchor.date() - timedelta(days=1)
-    if anchor < end and (end.date() - start).days > window_days:
+    span = (end.date() - start).days
+    if anchor < end:
         note = (
-            f"{(end.date() - start).days} days: widened from {window_days} to reach back from "
-            f"the last run's end date {last_end.isoformat(sep=' ')}"
+            f"{span} days: widened from {window_days} to reach back from the last run's end "
+            f"date {last_end.isoformat(sep=' ')}"
         )
     else:
         note = f"{window_days} days"
