@@ -550,3 +550,14 @@ def test_spark_written_v8_table_is_refused(fixture_table) -> None:
     root = fixture_table("cow_v8_nonpartitioned")
     with pytest.raises(UnsupportedTableError, match="version is 8"):
         HudiTable.open(str(root))
+
+
+def test_aborted_first_commit_of_a_nonpartitioned_table_leaves_only_hoodie(tmp_path: Path) -> None:
+    table = HudiTable.create(str(tmp_path), fish_spec(partition_fields=()))
+    batch = rows(["a"], "d1", 1, 1)
+    with table.begin(WriteOperation.UPSERT, schema=batch.schema, options=FAST) as txn:
+        write_partitions(txn.context, batch)
+        assert (tmp_path / ".hoodie_partition_metadata").exists()
+        txn.abort()
+    assert [p.name for p in tmp_path.iterdir()] == [".hoodie"]
+    assert_clean_state(tmp_path)

@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from zfish.exceptions import SchemaError
-from zfish.hudi.options import META_COLUMNS, META_PREFIX
+from zfish.hudi.options import AVRO_NAMESPACE_PREFIX, META_COLUMNS, META_PREFIX
 
 AvroType = Any  # a JSON value: str, dict or list
 
@@ -170,7 +170,7 @@ def record_name(table_name: str) -> str:
 
 
 def record_namespace(table_name: str) -> str:
-    return f"hoodie.{table_name}"
+    return f"{AVRO_NAMESPACE_PREFIX}.{table_name}"
 
 
 def _nullable(avro: AvroType) -> list[AvroType]:

@@ -33,6 +33,7 @@ DATABASE_NAME = "hoodie.database.name"
 CREATE_SCHEMA = "hoodie.table.create.schema"
 METADATA_PARTITIONS = "hoodie.table.metadata.partitions"
 METADATA_PARTITIONS_INFLIGHT = "hoodie.table.metadata.partitions.inflight"
+METADATA_ENABLE = "hoodie.metadata.enable"  # a JVM write config; zfish never enables it
 TABLE_CHECKSUM = "hoodie.table.checksum"
 
 # Values zfish writes (and the only ones it accepts when opening a table).
@@ -44,6 +45,7 @@ BASE_FILE_FORMAT_PARQUET = "PARQUET"
 TIMELINE_TIMEZONE_UTC = "UTC"
 ARCHIVELOG_FOLDER_VALUE = "archived"
 DEFAULT_DATABASE = "default"
+AVRO_NAMESPACE_PREFIX = "hoodie"  # Avro record namespace "hoodie.<table>" (not a config key)
 
 SIMPLE_KEYGEN = "org.apache.hudi.keygen.SimpleKeyGenerator"
 COMPLEX_KEYGEN = "org.apache.hudi.keygen.ComplexKeyGenerator"

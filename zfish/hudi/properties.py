@@ -170,21 +170,20 @@ def check_writable(props: Mapping[str, str], base_uri: str, has_metadata_dir: bo
         refuse(f"base file format is {fmt}; zfish.hudi writes parquet", "use a PARQUET table")
     if props.get(o.METADATA_PARTITIONS, "").strip() or has_metadata_dir:
         refuse(
-            "the metadata table is enabled (hoodie.table.metadata.partitions="
+            f"the metadata table is enabled ({o.METADATA_PARTITIONS}="
             f"'{props.get(o.METADATA_PARTITIONS, '')}' or .hoodie/metadata exists); files "
             "zfish writes would be invisible to Spark readers that use it",
-            "run one JVM write with hoodie.metadata.enable=false (Hudi then deletes the "
+            f"run one JVM write with {o.METADATA_ENABLE}=false (Hudi then deletes the "
             "metadata table), and keep it disabled in every JVM writer",
         )
     if props.get(o.METADATA_PARTITIONS_INFLIGHT, "").strip():
         refuse(
-            "a metadata table partition is being built (hoodie.table.metadata.partitions.inflight)",
+            f"a metadata table partition is being built ({o.METADATA_PARTITIONS_INFLIGHT})",
             "let the JVM writer finish, then disable the metadata table",
         )
     if props.get(o.POPULATE_META_FIELDS, "true").lower() == "false":
         refuse(
-            "hoodie.populate.meta.fields=false (virtual keys); incremental queries need meta "
-            "fields",
+            f"{o.POPULATE_META_FIELDS}=false (virtual keys); incremental queries need meta fields",
             "write this table with the JVM writer, or rewrite it into a table with meta fields",
         )
     if props.get(o.DROP_PARTITION_COLUMNS, "false").lower() == "true":
@@ -209,7 +208,7 @@ def check_writable(props: Mapping[str, str], base_uri: str, has_metadata_dir: bo
     expected = table_checksum(props.get(o.DATABASE_NAME), props.get(o.TABLE_NAME, ""))
     if checksum is not None and checksum.strip() != str(expected):
         refuse(
-            f"hoodie.table.checksum is {checksum} but CRC32 of '<database>.<table>' is "
+            f"{o.TABLE_CHECKSUM} is {checksum} but CRC32 of '<database>.<table>' is "
             f"{expected}; Hudi would reject this hoodie.properties as invalid",
             "restore hoodie.properties from hoodie.properties.backup or correct the checksum",
         )

@@ -623,6 +623,8 @@ def rollback_instant(storage: Storage, instant: str) -> list[str]:
 
 def _drop_partition_metafile(storage: Storage, partition: str, instant: str) -> None:
     entries = storage.list_dir(partition)
+    if not partition:  # a non-partitioned table: the root also holds .hoodie
+        entries = [e for e in entries if e.name != o.METAFOLDER]
     names = {e.name for e in entries if not e.is_dir}
     # Temp metafiles of a rename that never happened.
     for name in list(names):

@@ -486,8 +486,8 @@ class _TaskWriter:
             commit_time,
             seqno,
             keys,
-            pa.array([partition] * n, pa.string()),
-            pa.array([name] * n, pa.string()),
+            pa.repeat(pa.scalar(partition, pa.string()), n),
+            pa.repeat(pa.scalar(name, pa.string()), n),
         ]
         columns = meta + [data.column(i).combine_chunks() for i in range(data.num_columns)]
         table = pa.Table.from_arrays(columns, schema=ctx.file_schema())
