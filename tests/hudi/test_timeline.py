@@ -90,3 +90,12 @@ def test_instant_times_are_17_digit_utc_and_strictly_increasing() -> None:
         seen.append(next_instant_time(seen, now))
     assert seen == sorted(set(seen))
     assert all(len(s) == 17 and s.isdigit() for s in seen)
+
+
+def test_instants_are_never_reused_after_an_abort(tmp_path: Path) -> None:
+    (tmp_path / ".hoodie").mkdir()
+    storage = Storage(str(tmp_path))
+    issued = []
+    for _ in range(20):  # an attempt's instant files vanish on abort; times still move on
+        issued.append(Timeline.load(storage).new_instant_time())
+    assert issued == sorted(set(issued))

@@ -23,9 +23,32 @@ Modules: ``options`` (every hoodie.* key), ``spec``, ``properties``, ``timeline`
 ``bloom``, ``storage``, ``lock``, ``markers``, ``write`` (file groups), ``stats``,
 ``clean``, ``table`` (commit protocol), ``faults`` (crash-test hooks).
 
+Design in one paragraph each:
+
+* Commit protocol (``table``): lock, recover (finish pending cleans, roll back
+  pending commits, refuse foreign pending actions), ``<t>.commit.requested`` ->
+  ``<t>.inflight`` -> markers + data files -> ``<t>.commit`` written atomically
+  (the commit point) -> markers removed -> clean -> unlock. Failure before the
+  commit point deletes everything the attempt wrote.
+* File-system view (``fsview``): directory listings filtered by the completed
+  instants frozen in the ``WriteContext``; replaced file groups are hidden.
+* Merging (``write``): Hudi's SIMPLE index (join on ``_hoodie_record_key``),
+  ``HoodieMergeHandle`` semantics, small-file packing as ``UpsertPartitioner``.
+* Cleaning (``clean``): KEEP_LATEST_COMMITS (10 by default) recorded as Avro
+  clean instants; no timeline archival (instant files accumulate, a few per commit).
+* Lock (``lock``): ``.hoodie/zfish.writer.lock``, O_EXCL, stale when its process
+  is gone (same host) or expired (other host).
+* Crash tests (``faults``): ``ZFISH_HUDI_FAULT=<point>[:n]`` SIGKILLs the writer.
+
+Input: Arrow data columns only (``_hoodie_*`` columns are refused). Types are
+normalized to what the Avro schema says (timestamps to microseconds UTC,
+large strings to strings, small ints to int32); columns may be added, never
+dropped or retyped.
+
 Not supported on purpose: Merge-on-Read, the metadata table, table versions
-other than 6, timeline archival (instant files accumulate in ``.hoodie``),
-savepoints, and concurrent writers (one writer at a time, enforced by a lock).
+other than 6, key generators other than Simple/Complex/Nonpartitioned,
+URL-encoded partitions, timeline archival, savepoints, and concurrent writers
+(one writer at a time, enforced by the lock; JVM writers do not see it).
 """
 
 from zfish.hudi.options import BloomFilterType, MergeMode, WriteOptions

@@ -160,6 +160,11 @@ def next_instant_time(existing: Iterable[str], now: datetime | None = None) -> s
     return candidate
 
 
+# The last instant this process handed out: an aborted attempt deletes its instant files,
+# and a new attempt in the same millisecond must still not reuse its time.
+_last_issued = ""
+
+
 class Timeline:
     """All instants found in ``.hoodie/`` at load time, sorted by timestamp."""
 
@@ -213,7 +218,11 @@ class Timeline:
         return max(self.all_timestamps, default=None)
 
     def new_instant_time(self, also_after: Iterable[str] = ()) -> str:
-        return next_instant_time([*self.all_timestamps, *also_after])
+        """An instant after every one on the timeline, ``also_after`` and any issued here."""
+        global _last_issued
+        instant = next_instant_time([*self.all_timestamps, *also_after, _last_issued])
+        _last_issued = instant
+        return instant
 
 
 def read_commit_metadata(storage: Storage, instant: Instant) -> dict[str, Any]:
