@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hudi import HudiReadOptions, HudiTableBuilder
 from hudi_testlib import (
     FAST,
     assert_clean_state,
@@ -561,3 +562,49 @@ def test_aborted_first_commit_of_a_nonpartitioned_table_leaves_only_hoodie(tmp_p
         txn.abort()
     assert [p.name for p in tmp_path.iterdir()] == [".hoodie"]
     assert_clean_state(tmp_path)
+
+
+def test_deleting_every_row_of_a_file_group_leaves_an_empty_slice(tmp_path: Path) -> None:
+    table = HudiTable.create(str(tmp_path), fish_spec())
+    table.upsert(rows(["a", "b"], ["d1", "d2"], 1, 1), options=FAST)
+    result = table.delete(pa.table({"id": ["a"], "day": ["d1"]}), options=FAST)
+    (stat,) = table.commit_metadata(result.instant)["partitionToWriteStats"]["d1"]
+    assert (stat["numWrites"], stat["numDeletes"]) == (0, 1)
+    empty = tmp_path / stat["path"]
+    assert pq.read_metadata(empty).num_rows == 0
+    assert "hoodie_min_record_key" not in {k.decode() for k in pq.read_metadata(empty).metadata}
+    assert id_values(snapshot(tmp_path)) == {"b": 1}
+    # The file group lives on: the next insert into d1 fills it again.
+    again = table.upsert(rows(["c"], "d1", 2, 2), options=FAST)
+    (stat,) = table.commit_metadata(again.instant)["partitionToWriteStats"]["d1"]
+    assert stat["prevCommit"] == result.instant
+    assert id_values(snapshot(tmp_path)) == {"b": 1, "c": 2}
+
+
+def test_combine_before_insert_dedups_an_insert_batch(tmp_path: Path) -> None:
+    table = HudiTable.create(str(tmp_path), fish_spec())
+    opts = WriteOptions(bloom_num_entries=500, combine_before_insert=True)
+    table.insert(rows(["a", "a"], "d1", [2, 1], [1, 2]), options=opts)
+    assert id_values(snapshot(tmp_path)) == {"a": 1}
+
+
+def test_hudi_rs_file_slices_are_the_latest_slice_of_each_file_group(tmp_path: Path) -> None:
+    table = HudiTable.create(str(tmp_path), fish_spec())
+    r1 = table.upsert(rows(["a", "b", "c"], ["d1", "d2", "d3"], 1, 1), options=FAST)
+    r2 = table.upsert(rows(["a", "d"], ["d1", "d4"], 2, 2), options=FAST)
+    reader = HudiTableBuilder.from_base_uri(str(tmp_path)).build()
+    latest = {s.file_id: s for s in reader.get_file_slices()}
+    stats = {s.file_id: s for r in (r1, r2) for s in table_stats(table, r.instant)}
+    assert set(latest) == set(stats)
+    for file_id, fs in latest.items():
+        newest = max(
+            (s for r in (r1, r2) for s in table_stats(table, r.instant) if s.file_id == file_id),
+            key=lambda s: s.instant,
+        )
+        assert fs.base_file_relative_path() == newest.path
+        assert fs.creation_instant_time == newest.instant
+        assert fs.partition_path == newest.partition_path
+    as_of_first = reader.get_file_slices(HudiReadOptions().with_as_of_timestamp(r1.instant))
+    assert {s.base_file_relative_path() for s in as_of_first} == {
+        s.path for s in table_stats(table, r1.instant)
+    }
