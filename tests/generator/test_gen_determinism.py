@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -10,7 +11,14 @@ import numpy as np
 from generator_testlib import tree
 
 from zfish.generator import StudySpec
-from zfish.generator.engine import FIELD_CONDITION, FIELD_SEX, Renderer, fish_traits, uniform
+from zfish.generator.engine import (
+    FIELD_CONDITION,
+    FIELD_SEX,
+    Renderer,
+    _pool_context,
+    fish_traits,
+    uniform,
+)
 
 SMALL = {"hatch_rate": 3, "end": date(2025, 5, 10)}
 
@@ -59,3 +67,19 @@ def test_days_render_the_same_in_any_order() -> None:
     renderer = Renderer(spec)
     backward = [renderer.render_day(d) for d in reversed(range(spec.n_days))][::-1]
     assert forward == backward
+
+
+def test_workers_started_beside_other_threads_give_the_same_tree(
+    make_study: Callable[..., Path],
+) -> None:
+    """With threads alive (e.g. a Spark gateway) workers are not forked; same output."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        assert _pool_context().get_start_method() != "fork"
+        parallel = tree(make_study("threads", workers=2, **SMALL))
+    finally:
+        stop.set()
+        thread.join()
+    assert parallel == tree(make_study("serial", workers=1, **SMALL))

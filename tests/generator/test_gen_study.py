@@ -177,6 +177,34 @@ def test_a_killed_run_leaves_no_study_and_its_leftovers_are_cleaned(tmp_path: Pa
     assert siblings(out) == []
 
 
+def test_ctrl_c_exits_130_and_removes_the_temp_folder(tmp_path: Path) -> None:
+    out = tmp_path / "study"
+    zfish = Path(sys.executable).with_name("zfish")
+    args = [str(zfish), "--data", str(out), "generate", "--hatch-rate", "400", "--workers", "2"]
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            temps = [p for p in tmp_path.iterdir() if ".zfish-tmp-" in p.name]
+            if temps and len(list(temps[0].glob("images/day=*"))) >= 3:
+                break
+            assert proc.poll() is None, "the generator finished before it could be interrupted"
+            time.sleep(0.01)
+        else:
+            pytest.fail("the generator never started writing")
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole process group
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert b"interrupted" in err
+    assert list(tmp_path.iterdir()) == []  # no study, no temp folder
+
+
 def test_a_live_runs_temp_folder_is_left_alone(tmp_path: Path) -> None:
     out = tmp_path / "study"
     live = tmp_path / f".study.zfish-tmp-{os.getpid()}-0000abcd"

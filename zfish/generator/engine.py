@@ -25,6 +25,7 @@ import multiprocessing.pool
 import os
 import secrets
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -349,9 +350,9 @@ def write_files(directory: str, items: list[tuple[str, bytes]]) -> int:
             else:  # pragma: no cover - platforms without dir_fd
                 fd = os.open(os.path.join(directory, name), _FILE_FLAGS, 0o644)
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                done = os.write(fd, data)
+                while done < len(data):  # short writes are rare on regular files, but legal
+                    done += os.write(fd, data[done:])
             finally:
                 os.close(fd)
             total += len(data)
@@ -404,6 +405,8 @@ _worker: tuple[str, Renderer] | None = None
 
 def _init_worker(root: str, spec: StudySpec) -> None:
     global _worker
+    # Ctrl-C is the parent's to handle (it terminates the pool and removes the temp folder).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker = (root, Renderer(spec))
 
 

@@ -1,0 +1,199 @@
+"""``zfish generate`` against the seed script's own loop and the raw small-file write floor.
+
+At hatch rate 500 (100x the seed) the three contenders write the same files:
+
+* seed loop: :func:`benchmarks.seed_baseline.run_seed_loop`, the seed
+  document's generator (one process, ``json.dump`` + Pillow), in this process;
+* zfish: :func:`zfish.generator.generate` end to end (validation, worker pool,
+  temp folder, manifest, rename), with every core;
+* floor: the very same files (names, folders, byte sizes, taken from zfish's
+  output) written from a preallocated buffer with ``os.open``/``os.write``/
+  ``os.close``, split by day over the same number of forked processes; no
+  encoding at all. It is what any generator of this layout must pay.
+
+Target: zfish >= 3x the seed loop's files/s. Every run starts after
+``os.sync()`` (so no run pays for the previous one's writeback) in a fresh
+folder; the best of the rounds counts. The output folder is a temporary
+directory (``$ZFISH_BENCH_DIR`` or the system's), deleted at the end.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+
+from benchmarks.seed_baseline import run_seed_loop
+from zfish.generator import StudySpec, generate
+
+RATE = 500
+QUICK_RATE = 50
+ROUNDS = 2
+QUICK_ROUNDS = 1
+TARGET = 3.0
+START, END = datetime(2025, 4, 1), datetime(2025, 6, 1)  # the seed's dates
+
+
+@dataclass
+class Run:
+    name: str
+    files: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.files / self.seconds
+
+
+# ------------------------------------------------------------------ the floor
+# (relative folder, [(file name, size)]) per day; set before the pool forks.
+DayPlan = list[tuple[str, list[tuple[str, int]]]]
+_plan: list[DayPlan] = []
+_root = ""
+_buffer = b""
+
+
+def layout_of(study: Path) -> list[DayPlan]:
+    """Per day, the folders and (name, size) of every file zfish wrote, in day order."""
+    days: dict[str, DayPlan] = {}
+    for kind in ("observations", "images", "outcomes"):
+        for folder in sorted((study / kind).iterdir()):
+            files = [(e.name, e.stat().st_size) for e in os.scandir(folder)]
+            days.setdefault(folder.name, []).append((f"{kind}/{folder.name}", files))
+    return [days[d] for d in sorted(days)]
+
+
+def _floor_day(index: int) -> int:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    view = memoryview(_buffer)
+    written = 0
+    for rel, files in _plan[index]:
+        path = os.path.join(_root, rel)
+        os.mkdir(path)
+        dir_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for name, size in files:
+                fd = os.open(name, flags, 0o644, dir_fd=dir_fd)
+                os.write(fd, view[:size])
+                os.close(fd)
+            written += len(files)
+        finally:
+            os.close(dir_fd)
+    return written
+
+
+def run_floor(plan: list[DayPlan], root: Path, workers: int) -> int:
+    """Write the planned files with no encoding work; return how many."""
+    global _plan, _root, _buffer
+    _plan, _root = plan, str(root)
+    _buffer = bytes(max(size for day in plan for _, files in day for _, size in files))
+    for kind in ("observations", "images", "outcomes"):
+        (root / kind).mkdir(parents=True)
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        chunksize = max(1, min(8, len(plan) // (workers * 8)))  # as zfish splits its days
+        written = sum(pool.imap_unordered(_floor_day, range(len(plan)), chunksize))
+    return written
+
+
+# ------------------------------------------------------------------ the benchmark
+def timed(name: str, action: Callable[[], int]) -> Run:
+    os.sync()  # start clean: no run pays for the previous one's writeback
+    started = time.perf_counter()
+    files = action()
+    return Run(name, files, time.perf_counter() - started)
+
+
+def run_zfish(spec: StudySpec, out: Path, workers: int) -> int:
+    return generate(spec, out, workers=workers, show_progress=False).files
+
+
+def count_files(root: Path) -> int:
+    return sum(len(files) for _, _, files in os.walk(root))
+
+
+def filesystem_of(path: Path) -> str:
+    """The mount's filesystem type, from /proc/mounts (best effort)."""
+    best, fstype = "", "unknown"
+    try:
+        with open("/proc/mounts") as mounts:
+            for line in mounts:
+                parts = line.split()
+                if len(parts) > 2 and str(path).startswith(parts[1]) and len(parts[1]) > len(best):
+                    best, fstype = parts[1], parts[2]
+    except OSError:
+        pass
+    return fstype
+
+
+def load() -> str:
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def main(quick: bool) -> None:
+    rate = QUICK_RATE if quick else RATE
+    rounds = QUICK_ROUNDS if quick else ROUNDS
+    workers = os.cpu_count() or 1
+    spec = StudySpec(hatch_rate=rate)
+    base = Path(tempfile.mkdtemp(prefix="zfish-bench-gen-", dir=os.environ.get("ZFISH_BENCH_DIR")))
+    print(
+        f"hatch rate {rate} ({rate // 5}x the seed), {spec.start}..{spec.end}; "
+        f"{workers} cores; best of {rounds} round(s)"
+    )
+    print(f"output: {base} ({filesystem_of(base)}); load average before: {load()}")
+    best: dict[str, Run] = {}
+
+    def keep(run: Run) -> None:
+        if run.name not in best or run.seconds < best[run.name].seconds:
+            best[run.name] = run
+
+    try:
+        for _ in range(rounds):
+            out = base / "seed"
+            seed_loop = partial(run_seed_loop, str(out), rate, START, END)
+            keep(timed("seed loop (1 process)", seed_loop))
+            seed_files = count_files(out)
+            shutil.rmtree(out)
+
+            out = base / "zfish"
+            run = timed(f"zfish ({workers} workers)", partial(run_zfish, spec, out, workers))
+            keep(run)
+            plan = layout_of(out)
+            zfish_files = count_files(out) - 1  # the manifest is not part of the study
+            assert zfish_files == seed_files == run.files, (zfish_files, seed_files, run.files)
+            shutil.rmtree(out)
+
+            out = base / "floor"
+            keep(timed(f"floor ({workers} processes)", partial(run_floor, plan, out, workers)))
+            assert count_files(out) == zfish_files
+            shutil.rmtree(out)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+    print(f"{'':24} {'files':>9} {'seconds':>9} {'files/s':>10}")
+    for run in best.values():
+        print(f"{run.name:24} {run.files:>9,} {run.seconds:>9.2f} {run.rate:>10,.0f}")
+    seed, zfish, floor = best.values()
+    ratio = zfish.rate / seed.rate
+    verdict = "met" if ratio >= TARGET else "NOT met"
+    print(f"zfish / seed loop : {ratio:5.2f}x  (target >= {TARGET:.0f}x: {verdict})")
+    print(
+        f"zfish / floor     : {zfish.rate / floor.rate:5.2f}   (seed loop / floor: "
+        f"{seed.rate / floor.rate:.2f})"
+    )
+    print(
+        f"floor: the same {floor.files:,} files (names, day folders, byte sizes taken from zfish's "
+        f"output) written from one preallocated buffer with os.open/os.write/os.close by "
+        f"{workers} forked processes split by day, no encoding; each run after os.sync(). "
+        f"Load average after: {load()}"
+    )
