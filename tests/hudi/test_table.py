@@ -608,3 +608,13 @@ def test_hudi_rs_file_slices_are_the_latest_slice_of_each_file_group(tmp_path: P
     assert {s.base_file_relative_path() for s in as_of_first} == {
         s.path for s in table_stats(table, r1.instant)
     }
+
+
+def test_a_zombie_task_cannot_write_after_the_commit(tmp_path: Path) -> None:
+    table = HudiTable.create(str(tmp_path), fish_spec())
+    batch = rows(["a"], "d1", 1, 1)
+    with table.begin(WriteOperation.UPSERT, schema=batch.schema, options=FAST) as txn:
+        txn.commit(write_partitions(txn.context, batch, attempt_id=0))
+    with pytest.raises(CommitError, match="no longer pending"):
+        write_partitions(txn.context, batch, attempt_id=1)
+    assert len(parquet_files(tmp_path)) == 1

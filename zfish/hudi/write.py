@@ -106,11 +106,7 @@ def write_partitions(
     table = _collect(ctx, batches)
     if table is None or table.num_rows == 0:
         return []
-    if not ctx.storage.exists(instant_path(ctx.instant, COMMIT, State.INFLIGHT)):
-        raise CommitError(
-            f"instant {ctx.instant} of {ctx.base_path} is no longer pending (committed, aborted "
-            "or rolled back); refusing to write files nobody would commit"
-        )
+    _check_pending(ctx)
     keys = kg.record_keys(table, ctx.spec.record_key_fields, ctx.spec.keygen_class)
     parts = kg.partition_paths(table, ctx.spec.partition_fields, ctx.spec.hive_style_partitioning)
     if ctx.spec.precombine_field and ctx.operation is not WriteOperation.DELETE:
@@ -127,6 +123,23 @@ def write_partitions(
         stats.extend(writer.write_partition(partition, rows, keys.take(pa.array(idx))))
     fault_point("after_data_files")
     return stats
+
+
+def _check_pending(ctx: WriteContext) -> None:
+    """Refuse to write for an instant that was committed, aborted or rolled back.
+
+    Guards against zombie task attempts (speculation, a task outliving a failed
+    job): their files would be orphans, or a second base file of a committed
+    (fileId, instant), which readers reject.
+    """
+    storage = ctx.storage
+    if not storage.exists(instant_path(ctx.instant, COMMIT, State.INFLIGHT)) or storage.exists(
+        instant_path(ctx.instant, COMMIT, State.COMPLETED)
+    ):
+        raise CommitError(
+            f"instant {ctx.instant} of {ctx.base_path} is no longer pending (committed, aborted "
+            "or rolled back); refusing to write files nobody would commit"
+        )
 
 
 # --- input ----------------------------------------------------------------------------------
@@ -492,6 +505,7 @@ class _TaskWriter:
         columns = meta + [data.column(i).combine_chunks() for i in range(data.num_columns)]
         table = pa.Table.from_arrays(columns, schema=ctx.file_schema())
 
+        _check_pending(ctx)
         markers.create_marker(self.storage, ctx.instant, partition, name, io_type)
         fault_point("after_marker")
         self._ensure_partition_metafile(partition)
