@@ -131,6 +131,7 @@ def test_timestamp_cast_truncates_nanoseconds_and_reads_naive_as_utc() -> None:
         (pa.field("n", pa.null()), "null"),
         (pa.field("bad-name", pa.string()), "Avro name"),
         (pa.field("m", pa.map_(pa.int32(), pa.int32())), "string keys"),
+        (pa.field("s", pa.struct([("bad name", pa.int32())])), "s.bad name"),
     ],
 )
 def test_unwritable_input_columns_are_refused_with_the_column_name(

@@ -94,6 +94,8 @@ def normalize_type(dtype: pa.DataType, path: str) -> pa.DataType:
     if pa.types.is_struct(dtype):
         if dtype.num_fields == 0:
             raise SchemaError(f"column '{path}' is an empty struct. Fix: drop it.")
+        for i in range(dtype.num_fields):
+            _check_name(dtype.field(i).name, f"{path}.{dtype.field(i).name}")
         return pa.struct(
             [
                 pa.field(f.name, normalize_type(f.type, f"{path}.{f.name}"))
