@@ -18,7 +18,6 @@ Tables of database ``zebra_fish_demo``:
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from zfish import partitions
+from zfish import jsontypes, partitions
 from zfish.exceptions import CatalogError
 from zfish.problems import Problem
 from zfish.settings import DATABASE, TABLE_NAME, LakeLayout
@@ -132,41 +131,17 @@ def _span(values: list[str]) -> str:
     return f"{values[0]} .. {values[-1]} ({len(values)})"
 
 
-_STRUCT_RE = re.compile(r"^STRUCT\((.*)\)$", re.DOTALL)
-
-
-def _split_top_level(text: str) -> list[str]:
-    parts: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(ch)
-    if current:
-        parts.append("".join(current).strip())
-    return parts
-
-
 def glue_type(duck: str) -> str:
     """The Glue/Hive type name a crawler would show for a DuckDB type."""
-    duck = duck.strip()
-    struct = _STRUCT_RE.match(duck)
-    if struct:
-        fields = []
-        for part in _split_top_level(struct.group(1)):
-            name, _, inner = part.partition(" ")
-            fields.append(f"{name.strip(chr(34))}:{glue_type(inner)}")
-        return f"struct<{','.join(fields)}>"
-    if duck.endswith("[]"):
-        return f"array<{glue_type(duck[:-2])}>"
-    return {
+    return _glue(jsontypes.parse(duck))
+
+
+def _glue(kind: object) -> str:
+    if isinstance(kind, jsontypes.Struct):
+        return "struct<" + ",".join(f"{k}:{_glue(v)}" for k, v in kind.items()) + ">"
+    if isinstance(kind, jsontypes.List):
+        return f"array<{_glue(kind.item)}>"
+    names = {
         "VARCHAR": "string",
         "BIGINT": "bigint",
         "INTEGER": "int",
@@ -174,14 +149,8 @@ def glue_type(duck: str) -> str:
         "FLOAT": "float",
         "BOOLEAN": "boolean",
         "DATE": "date",
-    }.get(duck, duck.lower())
-
-
-def _normalise(duck: str) -> str:
-    """Keep crawled JSON types as Glue does: timestamps and dates stay strings."""
-    if duck in ("DATE", "TIME") or duck.startswith("TIMESTAMP") or duck == "NULL":
-        return "VARCHAR"
-    return duck
+    }
+    return names.get(str(kind), str(kind).lower())
 
 
 @contextmanager
@@ -247,18 +216,19 @@ def _load(con: duckdb.DuckDBPyConnection) -> dict[str, TableEntry]:
     }
 
 
-def _infer_json_columns(files_globs: list[str]) -> tuple[Column, ...]:
-    con = duckdb.connect()
-    try:
-        described = con.execute(
-            "DESCRIBE SELECT * FROM read_json(?, union_by_name = true, format = 'auto')",
-            [files_globs],
-        ).fetchall()
-    finally:
-        con.close()
+def _infer_json_columns(
+    previous: tuple[Column, ...], files: list[Path], problems: list[Problem]
+) -> tuple[Column, ...]:
+    """The previous crawl's columns merged with the types found in ``files``."""
+    schema = jsontypes.Struct((c.name, jsontypes.parse(c.type)) for c in previous)
+    for path in files:
+        try:
+            schema = jsontypes.infer_files([path], schema)
+        except (ValueError, OSError) as exc:
+            problems.append(Problem(path, f"not classified, invalid JSON: {exc}"))
     return tuple(
-        Column(name, _normalise(str(dtype)))
-        for name, dtype, *_ in described
+        Column(name, jsontypes.render(kind))
+        for name, kind in schema.items()
         if name != partitions.PARTITION_KEY
     )
 
@@ -312,14 +282,14 @@ def _crawl_json_table(
     with_data = [p for p in found if any(p.path.glob("*.json"))]
     if not with_data:
         return
-    globs = [str(p.path / "*.json") for p in with_data]
-    try:
-        columns = _infer_json_columns(globs)
-    except duckdb.Error as exc:
-        raise CatalogError(
-            f"crawler could not read the JSON under {folder}: {exc}; "
-            "fix or remove the file it names and crawl again"
-        ) from exc
+    # Like a crawler set to "crawl new folders only": classify what was not seen before.
+    known = set(previous.partitions) if previous else set()
+    fresh = [p for p in with_data if p.day.isoformat() not in known]
+    columns = _infer_json_columns(
+        previous.columns if previous else (),
+        [f for p in fresh for f in sorted(p.path.glob("*.json"))],
+        report.problems,
+    )
     _register(
         con,
         report,

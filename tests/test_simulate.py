@@ -1,0 +1,170 @@
+"""End to end: simulated evenings give the seed's numbers and the table invariant holds."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pyspark.sql import SparkSession
+
+from zfish import catalog, fishtable
+from zfish.cli import cli
+from zfish.exceptions import ValidationError
+from zfish.generator import StudySpec, generate
+from zfish.settings import LakeLayout
+from zfish.simulate import evening
+from zfish.upload import upload
+
+from tests.support import expected_joined_rows
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+DATA_COLUMNS = [
+    "image_id",
+    "fish_id",
+    "timestamp",
+    "age_days",
+    "treatment",
+    "gene_a",
+    "gene_b",
+    "gene_c",
+    "length_mm",
+    "sex",
+    "condition_developed",
+    "outcome_day",
+    "day",
+]
+
+
+@pytest.fixture(scope="session")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("study") / "synthetic_data"
+    generate(StudySpec(), data, show_progress=False)
+    return data
+
+
+def table_rows(layout: LakeLayout) -> dict[str, dict[str, object]]:
+    rows = fishtable.read(layout.table).select(DATA_COLUMNS).to_pylist()
+    by_key = {row["image_id"]: row for row in rows}
+    assert len(by_key) == len(rows), "duplicate image_id in joined_fish_data"
+    return by_key
+
+
+def assert_invariant(layout: LakeLayout, day: date) -> None:
+    expected = expected_joined_rows(layout.dataset, day)
+    for row in expected.values():
+        ts = row["timestamp"]
+        assert isinstance(ts, datetime)
+        if ts.tzinfo is None:
+            row["timestamp"] = ts.replace(tzinfo=UTC)
+    assert table_rows(layout) == expected
+
+
+def test_seed_numbers_on_consecutive_evenings(
+    spark: SparkSession, study: Path, tmp_path: Path
+) -> None:
+    layout = LakeLayout(root=tmp_path / "lake")
+    first = evening(spark, study, layout, date(2025, 5, 10), show_progress=False)
+    assert first.catalog_counts == {
+        "zebra_fish_demo.observations": 540,
+        "zebra_fish_demo.outcomes": 20,
+        "zebra_fish_demo.joined_fish_data": 60,
+    }
+    assert first.etl is not None
+    assert first.etl.commit is not None
+    assert first.etl.commit.num_inserts == 60
+    assert_invariant(layout, date(2025, 5, 10))
+
+    # Uploading without crawling: Athena (and zfish) still see the old partitions.
+    upload(study, layout, date(2025, 5, 11), show_progress=False)
+    assert _count(layout, "outcomes") == 20
+    catalog.crawl(layout)
+    assert _count(layout, "outcomes") == 25
+
+    second = evening(spark, study, layout, date(2025, 5, 11), show_progress=False)
+    assert second.catalog_counts == {
+        "zebra_fish_demo.observations": 555,
+        "zebra_fish_demo.outcomes": 25,
+        "zebra_fish_demo.joined_fish_data": 75,
+    }
+    assert second.etl is not None
+    assert second.etl.commit is not None
+    assert second.etl.commit.num_inserts == 15
+    assert_invariant(layout, date(2025, 5, 11))
+    # Time travel to the first evening still gives its 60 rows.
+    assert fishtable.read(layout.table, as_of="2025-05-10").num_rows == 60
+
+
+def _count(layout: LakeLayout, table: str) -> int:
+    from zfish.query import run_query
+
+    result = run_query(layout, f'SELECT count(*) AS n FROM "zebra_fish_demo"."{table}";')
+    return int(result.table.column("n")[0].as_py())
+
+
+def test_invariant_holds_over_skipped_and_repeated_evenings(
+    spark: SparkSession, study: Path, tmp_path: Path
+) -> None:
+    layout = LakeLayout(root=tmp_path / "lake")
+    # A repeat, a three-day skip across label arrivals, a skip longer than the
+    # 36-day window, and an evening after the study's last day.
+    for day in [
+        date(2025, 5, 6),
+        date(2025, 5, 7),
+        date(2025, 5, 7),
+        date(2025, 5, 11),
+        date(2025, 6, 20),
+        date(2025, 7, 10),
+    ]:
+        evening(spark, study, layout, day, show_progress=False)
+        assert_invariant(layout, day)
+    assert len(table_rows(layout)) == 3 * 5 * len(
+        [
+            d
+            for d in range(62)
+            if (date(2025, 4, 1).toordinal() + d + 35) <= date(2025, 6, 1).toordinal()
+        ]
+    )
+
+
+def test_rerun_of_an_evening_is_idempotent(
+    spark: SparkSession, study: Path, tmp_path: Path
+) -> None:
+    layout = LakeLayout(root=tmp_path / "lake")
+    evening(spark, study, layout, date(2025, 5, 12), show_progress=False)
+    before = table_rows(layout)
+    again = evening(spark, study, layout, date(2025, 5, 12), show_progress=False)
+    assert again.upload is not None
+    assert again.upload.files_copied == 0
+    assert table_rows(layout) == before
+
+
+def test_the_simulated_clock_cannot_go_back(
+    spark: SparkSession, study: Path, tmp_path: Path
+) -> None:
+    layout = LakeLayout(root=tmp_path / "lake")
+    evening(spark, study, layout, date(2025, 4, 20), show_progress=False)
+    with pytest.raises(ValidationError, match="cannot go back"):
+        evening(spark, study, layout, date(2025, 4, 19), show_progress=False)
+
+
+def test_cli_simulate_prints_the_summary(spark: SparkSession, study: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--data",
+            str(study),
+            "--lake",
+            str(tmp_path / "lake"),
+            "simulate",
+            "--day",
+            "2025-05-10",
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "zebra_fish_demo.joined_fish_data" in result.output
+    assert "60 rows" in result.output
+    assert "540 rows" in result.output
