@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,3 +19,13 @@ def spark() -> Iterator[SparkSession]:
     session = get_spark("zfish-tests")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def default_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed-default study (seed 42), generated once; tests must not modify it."""
+    from zfish.generator import StudySpec, generate
+
+    data = tmp_path_factory.mktemp("study") / "synthetic_data"
+    generate(StudySpec(), data, show_progress=False)
+    return data

@@ -9,15 +9,13 @@ import pytest
 from click.testing import CliRunner
 from pyspark.sql import SparkSession
 
+from tests.support import expected_joined_rows
 from zfish import catalog, fishtable
 from zfish.cli import cli
 from zfish.exceptions import ValidationError
-from zfish.generator import StudySpec, generate
 from zfish.settings import LakeLayout
 from zfish.simulate import evening
 from zfish.upload import upload
-
-from tests.support import expected_joined_rows
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -38,11 +36,9 @@ DATA_COLUMNS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("study") / "synthetic_data"
-    generate(StudySpec(), data, show_progress=False)
-    return data
+@pytest.fixture
+def study(default_study: Path) -> Path:
+    return default_study
 
 
 def table_rows(layout: LakeLayout) -> dict[str, dict[str, object]]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
-from zfish.pipeline import quality, schemas
+from zfish.pipeline import quality, schemas, sources
 
 pytestmark = pytest.mark.spark
 
@@ -17,17 +17,15 @@ GOOD = (
 
 
 def read_lines(
-    spark: SparkSession, lines: list[str], fields=schemas.OBSERVATION_FIELDS
+    spark: SparkSession, lines: list[str], fields: T.StructType = schemas.OBSERVATION_FIELDS
 ) -> DataFrame:
-    rdd = spark.sparkContext.parallelize(lines, 1)
-    df = (
-        spark.read.schema(schemas.read_schema(fields))
-        .option("columnNameOfCorruptRecord", schemas.CORRUPT)
-        .json(rdd)
+    """Land inline JSON lines exactly as the reader lands a file's lines."""
+    source = "file:///lake/observations/day=2025-04-02/x.json"
+    df = spark.createDataFrame(
+        [(line, "2025-04-02", source) for line in lines],
+        f"value string, {schemas.DAY} string, {schemas.SOURCE_FILE} string",
     )
-    return df.withColumn(schemas.DAY, F.lit("2025-04-02")).withColumn(
-        schemas.SOURCE_FILE, F.lit("file:///lake/observations/day=2025-04-02/x.json")
-    )
+    return sources.parse_lines(df, fields)
 
 
 def problems(df: DataFrame, key: str = "image_id") -> dict[object, str | None]:
@@ -36,7 +34,7 @@ def problems(df: DataFrame, key: str = "image_id") -> dict[object, str | None]:
 
 def obs_checks(df: DataFrame) -> DataFrame:
     return df.transform(
-        quality.with_parse_problems(schemas.OBSERVATION_FIELDS, schemas.REQUIRED_OBSERVATION_FIELDS)
+        quality.with_typed_fields(schemas.OBSERVATION_FIELDS, schemas.REQUIRED_OBSERVATION_FIELDS)
     ).transform(quality.with_timestamp_problems)
 
 
@@ -132,7 +130,7 @@ def test_quarantine_record_keeps_source_reason_and_raw_record(spark: SparkSessio
         spark, ['{"fish_id": ', GOOD.replace('"age_days":1', '"age_days":true')]
     ).transform(obs_checks)
     _, bad = quality.split(checked)
-    records = quality.quarantine_records(bad, "observations", schemas.OBSERVATION_FIELDS).collect()
+    records = quality.quarantine_records(bad, "observations").collect()
     assert {r.kind for r in records} == {"observations"}
     assert {r.source_file for r in records} == {"file:///lake/observations/day=2025-04-02/x.json"}
     assert {r.record for r in records} == {
@@ -143,3 +141,16 @@ def test_quarantine_record_keeps_source_reason_and_raw_record(spark: SparkSessio
         "field age_days",
         "malformed JSON line (each line must hold one whole JSON record; compact files with `zfish upload` or jq -c)",
     ]
+
+
+def test_one_bad_element_of_an_array_line_spoils_only_itself(spark: SparkSession) -> None:
+    line = '[{"fish_id":"f1","condition_developed":true},{"fish_id":"f2","condition_developed":"maybe"}]'
+    checked = read_lines(spark, [line], schemas.OUTCOME_FIELDS).transform(
+        quality.with_typed_fields(schemas.OUTCOME_FIELDS, schemas.REQUIRED_OUTCOME_FIELDS)
+    )
+    good, bad = quality.split(checked)
+    assert [(r.fish_id, r.condition_developed) for r in good.collect()] == [("f1", True)]
+    [record] = quality.quarantine_records(bad, "outcomes").collect()
+    assert record.reason == "field condition_developed: expected true or false, got maybe"
+    assert record.record == line
+    assert record.element == 1

@@ -132,7 +132,7 @@ def _checked_observations(
     raw = sources.read_json(spark, layout.observations, parts, schemas.OBSERVATION_FIELDS)
     return (
         raw.transform(
-            quality.with_parse_problems(
+            quality.with_typed_fields(
                 schemas.OBSERVATION_FIELDS, schemas.REQUIRED_OBSERVATION_FIELDS
             )
         )
@@ -151,7 +151,7 @@ def _checked_outcomes(
     raw = sources.read_json(spark, layout.outcomes, parts, schemas.OUTCOME_FIELDS)
     return (
         raw.transform(
-            quality.with_parse_problems(schemas.OUTCOME_FIELDS, schemas.REQUIRED_OUTCOME_FIELDS)
+            quality.with_typed_fields(schemas.OUTCOME_FIELDS, schemas.REQUIRED_OUTCOME_FIELDS)
         )
         .transform(quality.with_conflicting_duplicates("fish_id"))
         .transform(quality.with_unknown_fish(observations, since.isoformat() if since else None))
@@ -197,10 +197,8 @@ def run(
             with _stage(report, "quarantine", show_progress):
                 stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
                 target = layout.quarantine / f"run={stamp}_end={options.end_date.date()}"
-                records = quality.quarantine_records(
-                    bad_obs, "observations", schemas.OBSERVATION_FIELDS
-                ).unionByName(
-                    quality.quarantine_records(bad_out, "outcomes", schemas.OUTCOME_FIELDS)
+                records = quality.quarantine_records(bad_obs, "observations").unionByName(
+                    quality.quarantine_records(bad_out, "outcomes")
                 )
                 sinks.write_quarantine(records, target)
                 report.quarantine_path = target

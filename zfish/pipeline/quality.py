@@ -15,19 +15,7 @@ from pyspark.sql import types as T
 from zfish.pipeline import schemas
 from zfish.pipeline.transforms import Transform
 
-_TYPE_NAMES: dict[type[T.DataType], str] = {
-    T.IntegerType: "an integer",
-    T.LongType: "an integer",
-    T.DoubleType: "a number",
-    T.BooleanType: "true or false",
-    T.StringType: "a string",
-}
-
-
-def _type_name(dtype: T.DataType) -> str:
-    if isinstance(dtype, T.StructType):
-        return "an object {" + ", ".join(f.name for f in dtype.fields) + "}"
-    return _TYPE_NAMES.get(type(dtype), dtype.simpleString())
+_INTEGER = r"^-?[0-9]+$"
 
 
 def _set_problem(df: DataFrame, reason: Column) -> DataFrame:
@@ -37,62 +25,67 @@ def _set_problem(df: DataFrame, reason: Column) -> DataFrame:
     return df.withColumn(schemas.PROBLEM, F.coalesce(F.col(schemas.PROBLEM), reason))
 
 
-def _mismatches(fields: T.StructType, prefix: str = "") -> list[Column]:
-    """One reason per field whose JSON value did not fit its declared type."""
-    raw = F.col(schemas.CORRUPT)
-    reasons = []
-    for field in fields.fields:
-        path = f"{prefix}{field.name}"
-        present = F.get_json_object(raw, f"$.{path}")
-        if isinstance(field.dataType, T.StructType):
-            reasons.extend(_mismatches(field.dataType, f"{path}."))
-        reasons.append(
-            F.when(
-                raw.isNotNull() & present.isNotNull() & F.col(path).isNull(),
-                F.concat(
-                    F.lit(f"field {path}: expected {_type_name(field.dataType)}, got "), present
-                ),
-            )
+def _typed(raw: Column, dtype: T.DataType, path: str) -> tuple[Column, list[Column]]:
+    """The typed value of a text column, and the reasons it may not convert."""
+
+    def wrong(expected: str, typed: Column) -> Column:
+        return F.when(
+            raw.isNotNull() & typed.isNull(),
+            F.concat(F.lit(f"field {path}: expected {expected}, got "), F.substring(raw, 1, 100)),
         )
-    return reasons
+
+    if isinstance(dtype, T.StructType):
+        parsed = F.from_json(raw, schemas.as_strings(dtype))
+        typed_fields, reasons = [], []
+        for field in dtype.fields:
+            value, why = _typed(parsed[field.name], field.dataType, f"{path}.{field.name}")
+            typed_fields.append(value.alias(field.name))
+            reasons.extend(why)
+        typed = F.when(parsed.isNotNull(), F.struct(*typed_fields))
+        names = ", ".join(f.name for f in dtype.fields)
+        return typed, [wrong(f"an object {{{names}}}", parsed), *reasons]
+    if isinstance(dtype, (T.IntegerType, T.LongType)):
+        typed = F.when(raw.rlike(_INTEGER), raw.cast(dtype))
+        return typed, [wrong("an integer", typed)]
+    if isinstance(dtype, T.DoubleType):
+        typed = raw.cast("double")
+        return typed, [wrong("a number", typed)]
+    if isinstance(dtype, T.BooleanType):
+        typed = F.when(raw.isin("true", "false"), raw == "true")
+        return typed, [wrong("true or false", typed)]
+    return raw, []
 
 
-def with_parse_problems(fields: T.StructType, required: tuple[str, ...]) -> Transform:
-    """Malformed lines, values of the wrong type, missing or empty required fields."""
+def with_typed_fields(fields: T.StructType, required: tuple[str, ...]) -> Transform:
+    """Convert the text fields to their types; reject malformed lines, wrong types, missing fields."""
 
     def check(df: DataFrame) -> DataFrame:
-        raw = F.col(schemas.CORRUPT)
-        not_json = (
-            raw.isNotNull()
-            & F.from_json(raw, "map<string,string>").isNull()
-            & F.from_json(raw, "array<map<string,string>>").isNull()
-        )
+        raw_line = F.col(schemas.CORRUPT)
         reasons = [
             F.when(
-                not_json,
+                raw_line.isNotNull(),
                 F.concat(
                     F.lit(
                         "malformed JSON line (each line must hold one whole JSON record; "
                         "compact files with `zfish upload` or jq -c): "
                     ),
-                    F.substring(raw, 1, 200),
+                    F.substring(raw_line, 1, 200),
                 ),
-            ),
-            *_mismatches(fields),
-            F.when(
-                raw.isNotNull(), F.concat(F.lit("unparseable record: "), F.substring(raw, 1, 200))
-            ),
+            )
         ]
+        typed_columns = {}
+        for field in fields.fields:
+            typed, why = _typed(F.col(field.name), field.dataType, field.name)
+            typed_columns[field.name] = typed
+            reasons.extend(why)
         for name in required:
-            column = F.col(name)
-            if isinstance(fields[name].dataType, T.StringType):
-                missing = column.isNull() | (F.trim(column) == "")
-            else:
-                missing = column.isNull()
+            value = F.col(name)
+            missing = value.isNull() | (F.trim(value) == "")
             reasons.append(F.when(missing, F.lit(f"missing required field {name}")))
-        # One flat coalesce: the first reason that applies wins. (Nesting one
-        # withColumn per check makes Spark's planning take seconds.)
-        return _set_problem(df, F.coalesce(*reasons))
+        # One flat coalesce: the first reason that applies wins. (One withColumn per
+        # check nests the expressions and makes Spark's planning take seconds.)
+        checked = _set_problem(df, F.coalesce(*reasons))
+        return checked.withColumns(typed_columns)
 
     return check
 
@@ -113,11 +106,7 @@ def with_conflicting_duplicates(key: str) -> Transform:
     """Records sharing ``key`` but differing in content are all rejected: no silent pick."""
 
     def check(df: DataFrame) -> DataFrame:
-        content = [
-            c
-            for c in df.columns
-            if c not in (schemas.SOURCE_FILE, schemas.PROBLEM, schemas.CORRUPT)
-        ]
+        content = [c for c in df.columns if c not in schemas.BOOKKEEPING]
         ok = F.col(schemas.PROBLEM).isNull() if schemas.PROBLEM in df.columns else F.lit(True)
         digest = F.when(ok, F.xxhash64(F.to_json(F.struct(*content))))
         by_key = Window.partitionBy(key)
@@ -181,19 +170,20 @@ def split(df: DataFrame) -> tuple[DataFrame, DataFrame]:
     """(good records without bookkeeping columns, rejected records with their reason)."""
     if schemas.PROBLEM not in df.columns:
         df = df.withColumn(schemas.PROBLEM, F.lit(None).cast("string"))
-    good = df.filter(F.col(schemas.PROBLEM).isNull()).drop(schemas.PROBLEM, schemas.CORRUPT)
+    good = df.filter(F.col(schemas.PROBLEM).isNull()).drop(
+        schemas.PROBLEM, schemas.CORRUPT, schemas.RAW_LINE, schemas.ELEMENT
+    )
     bad = df.filter(F.col(schemas.PROBLEM).isNotNull())
     return good, bad
 
 
-def quarantine_records(bad: DataFrame, kind: str, fields: T.StructType) -> DataFrame:
+def quarantine_records(bad: DataFrame, kind: str) -> DataFrame:
     """What the quarantine keeps of a rejected record: where it came from, why, and the record."""
     return bad.select(
         F.lit(kind).alias("kind"),
         F.col(schemas.SOURCE_FILE).alias("source_file"),
         F.col(schemas.DAY).alias("partition_day"),
         F.col(schemas.PROBLEM).alias("reason"),
-        F.coalesce(
-            F.col(schemas.CORRUPT), F.to_json(F.struct(*(F.col(f.name) for f in fields.fields)))
-        ).alias("record"),
+        F.col(schemas.RAW_LINE).alias("record"),
+        F.col(schemas.ELEMENT).alias("element"),
     )

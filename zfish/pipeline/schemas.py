@@ -1,7 +1,8 @@
 """Explicit Spark schemas: nothing in the ETL infers a schema from the data.
 
 The input schemas are what the seed's generator writes (and the Glue crawler
-catalogues); ``_corrupt_record`` receives lines Spark cannot parse into them.
+catalogues). Input lands as text first (see :func:`as_strings`); ``_corrupt_record``
+holds a line that is not JSON objects at all.
 The output schema is the Hudi table ``joined_fish_data``.
 """
 
@@ -12,6 +13,9 @@ from pyspark.sql import types as T
 CORRUPT = "_corrupt_record"
 SOURCE_FILE = "_source_file"
 PROBLEM = "_problem"
+RAW_LINE = "_raw_line"
+ELEMENT = "_element"
+BOOKKEEPING = (CORRUPT, SOURCE_FILE, PROBLEM, RAW_LINE, ELEMENT)
 DAY = "day"
 
 MARKERS = ("gene_a", "gene_b", "gene_c")
@@ -41,13 +45,26 @@ REQUIRED_OBSERVATION_FIELDS = ("fish_id", "image_id", "timestamp", "age_days")
 REQUIRED_OUTCOME_FIELDS = ("fish_id", "condition_developed")
 
 
-def read_schema(fields: T.StructType) -> T.StructType:
-    """The schema handed to ``spark.read``: the fields, the corrupt-record column, the partition."""
+def as_strings(fields: T.StructType) -> T.StructType:
+    """The same top-level fields, every one read as text (objects as their JSON text).
+
+    Landing values as text means a badly typed value never spoils its whole line
+    (or the other records of a JSON array on that line); the typed values are
+    derived afterwards, field by field, with a reason for each failure.
+    """
+    return T.StructType([T.StructField(f.name, T.StringType()) for f in fields.fields])
+
+
+def landing_schema(fields: T.StructType) -> T.StructType:
+    """What the reader lands: the fields as text, the partition and the bookkeeping columns."""
     return T.StructType(
         [
-            *fields.fields,
-            T.StructField(CORRUPT, T.StringType()),
+            *as_strings(fields).fields,
             T.StructField(DAY, T.StringType()),
+            T.StructField(CORRUPT, T.StringType()),
+            T.StructField(SOURCE_FILE, T.StringType()),
+            T.StructField(RAW_LINE, T.StringType()),
+            T.StructField(ELEMENT, T.IntegerType()),
         ]
     )
 

@@ -28,20 +28,40 @@ def select_partitions(
     return [p for p in found if keep(p.day) and any(p.path.glob("*.json"))], problems
 
 
+def parse_lines(lines: DataFrame, fields: T.StructType) -> DataFrame:
+    """JSON text lines (``value``, ``day``, ``_source_file``) into one landed row per record.
+
+    A line holds one object or an array of objects (the seed's outcomes); each
+    record keeps its line and its position in it, for the quarantine.
+    """
+    parsed = F.from_json("value", T.ArrayType(schemas.as_strings(fields)))
+    exploded = lines.select(
+        "value",
+        schemas.DAY,
+        schemas.SOURCE_FILE,
+        parsed.alias("_records"),
+    ).select("*", F.posexplode_outer("_records").alias(schemas.ELEMENT, "_record"))
+    return exploded.select(
+        *(F.col(f"_record.{f.name}").alias(f.name) for f in fields.fields),
+        F.col(schemas.DAY),
+        F.when(F.col("_records").isNull(), F.col("value")).alias(schemas.CORRUPT),
+        F.col(schemas.SOURCE_FILE),
+        F.col("value").alias(schemas.RAW_LINE),
+        F.col(schemas.ELEMENT).cast("int").alias(schemas.ELEMENT),
+    )
+
+
 def read_json(
     spark: SparkSession, kind_dir: Path, parts: list[partitions.Partition], fields: T.StructType
 ) -> DataFrame:
-    """Records of the given partitions, with ``day``, ``_corrupt_record`` and ``_source_file``."""
-    schema = schemas.read_schema(fields)
+    """Records of the given partitions, landed as text with their partition, file and line."""
     if not parts:
-        empty = spark.createDataFrame([], schema)
-        return empty.withColumn(schemas.SOURCE_FILE, F.lit(None).cast("string"))
-    reader = (
-        spark.read.schema(schema)
-        .option("mode", "PERMISSIVE")
-        .option("columnNameOfCorruptRecord", schemas.CORRUPT)
-        .option("basePath", str(kind_dir.resolve()))
+        return spark.createDataFrame([], schemas.landing_schema(fields))
+    lines = (
+        spark.read.option("basePath", str(kind_dir.resolve()))
         .option("pathGlobFilter", "*.json")
+        .text([str(p.path.resolve()) for p in parts])
+        .withColumn(schemas.SOURCE_FILE, F.input_file_name())
+        .filter(F.trim("value") != "")
     )
-    df = reader.json([str(p.path.resolve()) for p in parts])
-    return df.withColumn(schemas.SOURCE_FILE, F.input_file_name())
+    return parse_lines(lines, fields)
