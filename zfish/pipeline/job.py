@@ -163,6 +163,7 @@ def run(
 ) -> EtlReport:
     """Run the job once; the report says what was read, written and quarantined."""
     from pyspark import StorageLevel
+    from pyspark.sql import functions as F
 
     table_path = options.table_path or layout.table
     last_end = last_end_date(table_path)
@@ -188,9 +189,17 @@ def run(
         good_out, bad_out = quality.split(outcomes)
         good_obs = good_obs.transform(quality.drop_identical_duplicates("image_id"))
         good_out = good_out.transform(quality.drop_identical_duplicates("fish_id"))
-        report.observations_read = observations.count()
-        report.outcomes_known = good_out.count()
-        report.quarantined = {"observations": bad_obs.count(), "outcomes": bad_out.count()}
+        # One small aggregation per input instead of a Spark job per number.
+        rejected = F.col(schemas.PROBLEM).isNotNull()
+        obs_total, obs_bad = observations.agg(
+            F.count(F.lit(1)), F.count(F.when(rejected, 1))
+        ).first()  # type: ignore[misc]
+        out_known, out_bad = outcomes.agg(
+            F.countDistinct(F.when(~rejected, F.col("fish_id"))), F.count(F.when(rejected, 1))
+        ).first()  # type: ignore[misc]
+        report.observations_read = int(obs_total)
+        report.outcomes_known = int(out_known)
+        report.quarantined = {"observations": int(obs_bad), "outcomes": int(out_bad)}
 
     try:
         if report.quarantined_total:
