@@ -123,3 +123,9 @@ def test_athena_text_rendering() -> None:
     assert athena_text({"a": True, "b": None}) == "{a=true, b=}"
     assert athena_text(None) == ""
     assert athena_text([1, 2]) == "[1, 2]"
+
+
+def test_timeline_without_a_table_says_what_to_run(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--lake", str(tmp_path / "lake"), "timeline"])
+    assert result.exit_code == 2
+    assert "zfish simulate" in result.output

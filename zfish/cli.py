@@ -444,5 +444,50 @@ def simulate_cmd(
         )
 
 
+@cli.command("timeline")
+@click.option(
+    "--table",
+    "table_location",
+    default=None,
+    help="Table location: a path or s3://bucket/key [default: <prefix>/processed/joined_fish_data].",
+)
+@click.pass_obj
+@handle_errors
+def timeline_cmd(settings: Settings, table_location: str | None) -> None:
+    """List the Hudi table's commits: instant, simulated evening, rows written.
+
+    Any instant or evening listed here works with `zfish query --as-of`.
+    """
+    from rich.table import Table
+
+    from zfish import fishtable
+    from zfish.console import print_table
+    from zfish.exceptions import ValidationError
+    from zfish.settings import resolve_location
+
+    path = (
+        resolve_location(table_location, settings.layout.root)
+        if table_location
+        else settings.layout.table
+    )
+    if not fishtable.exists(path):
+        raise ValidationError(f"no Hudi table at {path}: run `zfish simulate` or `zfish etl` first")
+    table = Table(title=f"{path}", title_justify="left")
+    for name in ("instant", "evening", "operation", "inserted", "updated", "deleted", "partitions"):
+        numeric = name not in ("instant", "evening", "operation")
+        table.add_column(name, justify="right" if numeric else "left", no_wrap=True)
+    for commit in fishtable.commits(path):
+        table.add_row(
+            commit.instant,
+            str(commit.simulated_day or "-"),
+            commit.operation,
+            str(commit.num_inserts),
+            str(commit.num_updates),
+            str(commit.num_deletes),
+            str(commit.partitions),
+        )
+    print_table(table)
+
+
 def main() -> None:
     cli(prog_name="zfish")

@@ -86,6 +86,12 @@ def summary(title: str, rows: Mapping[str, Any] | list[tuple[str, Any]]) -> None
     out.print(table)
 
 
+def print_table(table: Table) -> None:
+    """Print a table on stdout; in a pipe or a log, rows stay whole instead of wrapping at 80."""
+    target = out if out.is_terminal else Console(width=100_000, highlight=False)
+    target.print(table)
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}"

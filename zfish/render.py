@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
 from zfish import console
@@ -52,8 +51,6 @@ def print_result(result: QueryResult, fmt: str) -> None:
             table.add_column(name, no_wrap=True)
         for i, row in enumerate(rows, start=1):
             table.add_row(str(i), *(athena_text(v) for v in row.values()))
-        # In a pipe or a log, print rows whole instead of squeezing them into 80 columns.
-        target = console.out if console.out.is_terminal else Console(width=100_000, highlight=False)
-        target.print(table)
+        console.print_table(table)
     as_of = f" as of {result.as_of_instant}" if result.as_of_instant else ""
     console.note(f"{len(rows)} row(s){as_of} in {result.seconds:.2f}s")
