@@ -32,6 +32,7 @@ from pathlib import Path
 
 from benchmarks.seed_baseline import run_seed_loop
 from zfish.generator import StudySpec, generate
+from zfish.generator.engine import chunk_size
 
 RATE = 500
 QUICK_RATE = 50
@@ -97,7 +98,7 @@ def run_floor(plan: list[DayPlan], root: Path, workers: int) -> int:
     for kind in ("observations", "images", "outcomes"):
         (root / kind).mkdir(parents=True)
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        chunksize = max(1, min(8, len(plan) // (workers * 8)))  # as zfish splits its days
+        chunksize = chunk_size(len(plan), workers)  # the days split as zfish splits them
         written = sum(pool.imap_unordered(_floor_day, range(len(plan)), chunksize))
     return written
 

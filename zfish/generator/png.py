@@ -39,9 +39,16 @@ def header(width: int, height: int) -> bytes:
     return SIGNATURE + chunk(b"IHDR", ihdr)
 
 
+_IDAT_CRC = zlib.crc32(b"IDAT")
+
+
 def encode_scanlines(head: bytes, scanlines: bytes, level: int = ZLIB_LEVEL) -> bytes:
     """A whole PNG from ``header(...)`` and raw scanlines (each row: filter byte + RGB bytes)."""
-    return head + chunk(b"IDAT", zlib.compress(scanlines, level)) + IEND
+    data = zlib.compress(scanlines, level)
+    crc = zlib.crc32(data, _IDAT_CRC)  # the IDAT chunk inlined: this is the hot path
+    return b"".join(
+        (head, len(data).to_bytes(4, "big"), b"IDAT", data, crc.to_bytes(4, "big"), IEND)
+    )
 
 
 def encode_rgb(pixels: npt.NDArray[np.uint8], level: int = ZLIB_LEVEL) -> bytes:
@@ -78,10 +85,26 @@ class SolidPngCache:
         key = (r << 16) | (g << 8) | b
         png = self._cache.get(key)
         if png is None:
-            scanlines = solid_scanlines(self.width, self.height, (r, g, b))
-            png = encode_scanlines(self._head, scanlines, self.level)
-            self._cache[key] = png
+            png = self._cache[key] = self._encode(key)
         return png
+
+    def many(self, keys: list[int]) -> list[bytes]:
+        """PNGs for colours given as ``r << 16 | g << 8 | b`` keys (one loop, no per-call costs)."""
+        get = self._cache.get
+        out: list[bytes] = []
+        append = out.append
+        for key in keys:
+            png = get(key)
+            if png is None:
+                png = self._cache[key] = self._encode(key)
+            append(png)
+        return out
+
+    def _encode(self, key: int) -> bytes:
+        rgb = (key >> 16, (key >> 8) & 0xFF, key & 0xFF)
+        return encode_scanlines(
+            self._head, solid_scanlines(self.width, self.height, rgb), self.level
+        )
 
     def __len__(self) -> int:
         return len(self._cache)
