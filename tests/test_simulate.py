@@ -164,3 +164,22 @@ def test_cli_simulate_prints_the_summary(spark: SparkSession, study: Path, tmp_p
     assert "zebra_fish_demo.joined_fish_data" in result.output
     assert "60 rows" in result.output
     assert "540 rows" in result.output
+
+
+def test_pipeline_on_the_seed_scripts_own_data(spark: SparkSession, tmp_path: Path) -> None:
+    """A study written by the seed's own script (pretty JSON, timestamps without Z)."""
+    from benchmarks.seed_baseline import run_seed_loop
+
+    data = tmp_path / "synthetic_data"
+    run_seed_loop(str(data), fish_hatch_rate=3, end_date=datetime(2025, 5, 20), seed=7)
+    sample = next((data / "observations").glob("day=*/*.json")).read_text()
+    assert '"timestamp": "2025-' in sample
+    assert 'Z"' not in sample
+    layout = LakeLayout(root=tmp_path / "lake")
+    for day in (date(2025, 5, 10), date(2025, 5, 14)):
+        report = evening(spark, data, layout, day, show_progress=False)
+        assert not report.generated  # the foreign study is used as it is
+        assert report.etl is not None
+        assert report.etl.quarantined_total == 0
+        assert_invariant(layout, day)
+    assert len(table_rows(layout)) == 3 * 3 * 8  # fish hatched 04-01..04-08 have outcomes by 05-13
