@@ -183,3 +183,39 @@ def test_pipeline_on_the_seed_scripts_own_data(spark: SparkSession, tmp_path: Pa
         assert report.etl.quarantined_total == 0
         assert_invariant(layout, day)
     assert len(table_rows(layout)) == 3 * 3 * 8  # fish hatched 04-01..04-08 have outcomes by 05-13
+
+
+def test_simulate_killed_at_a_random_moment_then_rerun(
+    spark: SparkSession, default_study: Path, tmp_path: Path
+) -> None:
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    lake = tmp_path / "lake"
+    base = [sys.executable, "-m", "zfish", "--data", str(default_study), "--lake", str(lake)]
+    first = subprocess.run(
+        [*base, "simulate", "--day", "2025-05-10", "--quiet"], capture_output=True
+    )
+    assert first.returncode == 0, first.stderr
+    seed = int(os.environ.get("ZFISH_CRASH_SEED", time.time_ns() % 10_000))
+    delay = random.Random(seed).uniform(0.5, 12.0)
+    proc = subprocess.Popen(
+        [*base, "simulate", "--day", "2025-05-12", "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    rerun = subprocess.run(
+        [*base, "simulate", "--day", "2025-05-12", "--quiet"], capture_output=True
+    )
+    assert rerun.returncode == 0, f"crash seed {seed} (delay {delay:.1f}s): {rerun.stderr!r}"
+    layout = LakeLayout(root=lake)
+    assert_invariant(layout, date(2025, 5, 12))
+    leftovers = [p for p in layout.table.rglob("*") if p.name.endswith((".tmp", ".lock"))]
+    assert leftovers == [], f"crash seed {seed}"
