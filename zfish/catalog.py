@@ -241,7 +241,7 @@ def _schema_changes(old: tuple[Column, ...], new: tuple[Column, ...]) -> list[st
     notes += [
         f"column {n} changed {before[n].glue_type} -> {after[n].glue_type}"
         for n in after
-        if n in before and before[n].type != after[n].type
+        if n in before and before[n].glue_type != after[n].glue_type
     ]
     return notes
 

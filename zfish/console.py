@@ -83,7 +83,7 @@ def summary(title: str, rows: Mapping[str, Any] | list[tuple[str, Any]]) -> None
     items = rows.items() if isinstance(rows, Mapping) else rows
     for key, value in items:
         table.add_row(str(key), _fmt(value))
-    out.print(table)
+    print_table(table)
 
 
 def print_table(table: Table) -> None:
