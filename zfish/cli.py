@@ -218,9 +218,9 @@ def generate_cmd(
     }
     spec = StudySpec(**{k: v for k, v in given.items() if v is not None}).validate()
     report = generate(spec, settings.data, workers=workers, force=force, show_progress=not quiet)
-    title = f"generate {report.out_dir}"
+    title = "generated study"
     if report.up_to_date:
-        title = f"study {report.out_dir} is up to date; nothing to do (--force regenerates)"
+        title = "study is up to date; nothing to do (--force regenerates)"
     summary(title, report.rows())
 
 

@@ -19,8 +19,8 @@ from zfish.generator import MANIFEST_NAME, StudySpec, engine, generate, load_spe
 SMALL = StudySpec(hatch_rate=2, end=date(2025, 4, 12))
 
 
-def run(spec: StudySpec, out: Path, **kwargs: object) -> engine.GenerateReport:
-    return generate(spec, out, workers=1, show_progress=False, **kwargs)  # type: ignore[arg-type]
+def run(spec: StudySpec, out: Path, *, force: bool = False) -> engine.GenerateReport:
+    return generate(spec, out, workers=1, force=force, show_progress=False)
 
 
 def siblings(out: Path) -> list[str]:

@@ -693,7 +693,15 @@ def generate(
     force: bool = False,
     show_progress: bool = True,
 ) -> GenerateReport:
-    """Generate the study ``spec`` describes into ``out_dir``; see :mod:`zfish.generator`."""
+    """Generate the study ``spec`` describes into ``out_dir`` and return what was done.
+
+    The study is written into a temporary sibling folder and renamed into place
+    at the end, so ``out_dir`` never holds half a study. If ``out_dir`` already
+    holds the study of this spec, nothing is written (``up_to_date``) unless
+    ``force``; a study of another spec is replaced only with ``force``; a
+    non-empty folder that is not a zfish study is never touched. ``workers``
+    defaults to every core (one process for studies too small to gain).
+    """
     started = time.perf_counter()
     spec.validate()
     out_dir = Path(out_dir)

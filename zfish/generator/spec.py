@@ -41,9 +41,23 @@ def _pairs(value: Any) -> tuple[tuple[str, float], ...]:
 class StudySpec:
     """Everything that determines a generated study; equal specs give byte-identical studies.
 
-    ``image_size`` is (width, height) as in the seed's ``Image.new``. Risk deltas
-    may be given as a mapping; they are stored as sorted ``(name, delta)`` pairs
-    so that equal specs compare (and hash) equal.
+    * ``seed``: the root of every random draw (see :mod:`zfish.generator.engine`).
+    * ``start``, ``end``: fish hatch every day from start to end, both included;
+      nothing is written for a day after ``end``.
+    * ``hatch_rate``: fish per day. ``observation_ages``: ages (days after
+      hatching) with an observation JSON and a PNG. ``label_age``: the age whose
+      day's ``outcomes.json`` lists the fish. ``sex_age``: from this age on,
+      observations carry ``sex``.
+    * ``image_size``: (width, height) as in the seed's ``Image.new``.
+    * ``prevalence``: baseline P(condition) (the seed's ``random.choice([True, False])``).
+    * ``treatment_risk`` / ``marker_risk``: additive changes of P(condition) for
+      a treatment / when a marker is true; the sum is clipped to [0, 1]. Given as
+      a mapping or pairs, stored as sorted ``(name, delta)`` pairs so that equal
+      specs compare (and hash) equal.
+    * ``image_noise``: standard deviation of Gaussian noise added to every pixel
+      channel (rounded, clipped to 0..255); 0 keeps the seed's solid colours.
+    * ``image_signal``: probability, drawn once per fish, that a sick fish's
+      images show the red signal; the others look healthy (white-ish).
     """
 
     seed: int = DEFAULT_SEED
