@@ -271,14 +271,21 @@ def cli(output_dir: Path, lake: Path | None, keep: bool, notebooks_folder: Path 
 
 
 def _build_and_stop_spark(root: Path) -> SmallLake:
-    """Build the small lake with one SparkSession, then stop it: the notebooks need no JVM."""
+    """Build the small lake with one SparkSession, then stop it: the notebooks need no JVM.
+
+    A session that was already running (a caller's) is used and left running.
+    """
+    from pyspark.sql import SparkSession
+
     from zfish.spark import get_spark
 
+    existing = SparkSession.getActiveSession()
     spark = get_spark("zfish-notebooks")
     try:
         return build_small_lake(root, spark=spark)
     finally:
-        spark.stop()
+        if existing is None:
+            spark.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
