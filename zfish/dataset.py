@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from zfish import fishtable
 from zfish.exceptions import ValidationError

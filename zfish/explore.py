@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from zfish import catalog, fishtable
 from zfish.dataset import DATA_COLUMNS, FISH, LABEL, require_table
