@@ -21,6 +21,7 @@ export ZFISH_LAKE ?= ./lake
 DAY  ?=
 SEED ?= 42
 UNTIL ?= $(DAY)
+BENCH_ARGS ?=
 
 .PHONY: help check-python check-java venv simulate generate upload crawl etl lint test bench notebooks clean distclean
 
@@ -90,8 +91,8 @@ lint: $(STAMP) ## ruff + mypy (strict on the package)
 test: $(STAMP) check-java lint ## Lint, then run the whole test suite (Spark, Hudi, notebooks)
 	$(VENV)/bin/pytest
 
-bench: $(STAMP) check-java ## Benchmarks: ratios against baselines measured in the same run
-	$(PY) -m benchmarks
+bench: $(STAMP) ## Benchmarks: ratios against baselines measured in the same run (BENCH_ARGS=--quick)
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 notebooks: $(STAMP) check-java ## Execute both notebooks against a freshly simulated small lake
 	$(PY) -m zfish.notebooks --output build/notebooks
