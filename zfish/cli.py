@@ -314,6 +314,36 @@ def query_cmd(settings: Settings, sql: str, fmt: str, as_of: str | None) -> None
     print_result(result, fmt)
 
 
+def etl_options(func: F) -> F:
+    """The options of the ETL job, shared by ``zfish etl`` and ``zfish simulate``."""
+    decorators = [
+        click.option(
+            "--window-days",
+            type=click.IntRange(min=1),
+            default=36,
+            show_default=True,
+            help="Days of observations re-read each run (widened automatically after missed runs).",
+        ),
+        click.option(
+            "--writer",
+            type=click.Choice(["native", "spark-hudi"]),
+            default="native",
+            show_default=True,
+            help="native: zfish's Hudi writer; spark-hudi: the JVM Hudi datasource (needs its bundle jar).",
+        ),
+        click.option(
+            "--hudi-bundle",
+            envvar="ZFISH_HUDI_BUNDLE",
+            default=None,
+            help="Path to hudi-spark3.5-bundle_2.12-0.15.0.jar for --writer spark-hudi [env ZFISH_HUDI_BUNDLE].",
+        ),
+        click.option("--quiet", is_flag=True, help="No progress lines."),
+    ]
+    for decorate in reversed(decorators):
+        func = decorate(func)
+    return func
+
+
 @cli.command("etl")
 @click.option(
     "--end-date",
@@ -322,32 +352,12 @@ def query_cmd(settings: Settings, sql: str, fmt: str, as_of: str | None) -> None
     help="Simulated 'now' (default: now, UTC); a bare day means its evening, 18:00.",
 )
 @click.option(
-    "--window-days",
-    type=click.IntRange(min=1),
-    default=36,
-    show_default=True,
-    help="Days of observations re-read each run (widened automatically after missed runs).",
-)
-@click.option(
     "--table",
     "table_location",
     default=None,
     help="Table location: a path or s3://bucket/key in the lake [default: <prefix>/processed/joined_fish_data].",
 )
-@click.option(
-    "--writer",
-    type=click.Choice(["native", "spark-hudi"]),
-    default="native",
-    show_default=True,
-    help="native: zfish's Hudi writer; spark-hudi: the JVM Hudi datasource (needs its bundle jar).",
-)
-@click.option(
-    "--hudi-bundle",
-    envvar="ZFISH_HUDI_BUNDLE",
-    default=None,
-    help="Path to hudi-spark3.5-bundle_2.12-0.15.0.jar for --writer spark-hudi [env ZFISH_HUDI_BUNDLE].",
-)
-@click.option("--quiet", is_flag=True, help="No stage progress lines.")
+@etl_options
 @click.pass_obj
 @handle_errors
 def etl_cmd(
@@ -392,12 +402,7 @@ def etl_cmd(
 @click.option(
     "--to", "last", callback=parse_day, metavar="YYYY-MM-DD", help="Last evening of a range."
 )
-@click.option("--window-days", type=click.IntRange(min=1), default=36, show_default=True)
-@click.option(
-    "--writer", type=click.Choice(["native", "spark-hudi"]), default="native", show_default=True
-)
-@click.option("--hudi-bundle", envvar="ZFISH_HUDI_BUNDLE", default=None)
-@click.option("--quiet", is_flag=True, help="No progress lines.")
+@etl_options
 @click.pass_obj
 @handle_errors
 def simulate_cmd(

@@ -47,7 +47,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = False) -> Non
             os.close(dir_fd)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid runs on this machine (it may belong to another user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -71,7 +72,7 @@ def remove_stale_temp_files(folder: Path) -> int:
             if not (name.startswith(".") and name.endswith(TEMP_MARK)):
                 continue
             pid_text = name[: -len(TEMP_MARK)].rsplit(".", 1)[-1]
-            if pid_text.isdigit() and int(pid_text) != os.getpid() and _pid_alive(int(pid_text)):
+            if pid_text.isdigit() and int(pid_text) != os.getpid() and pid_alive(int(pid_text)):
                 continue
             Path(entry.path).unlink(missing_ok=True)
             removed += 1

@@ -38,6 +38,7 @@ import numpy.typing as npt
 
 from zfish import __version__, console
 from zfish.exceptions import InputDataError, ValidationError
+from zfish.fsutil import pid_alive
 from zfish.generator import png
 from zfish.generator.spec import GENES, SEXES, TREATMENTS, StudySpec
 
@@ -599,16 +600,6 @@ def _temp_sibling(target: Path, tag: str) -> Path:
     return target.parent / f".{target.name}.zfish-{tag}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_temp_dirs(target: Path) -> list[Path]:
     """Delete temp siblings left by killed generate runs (their process is gone)."""
     removed = []
@@ -620,7 +611,7 @@ def remove_stale_temp_dirs(target: Path) -> list[Path]:
             parts = entry.name[len(prefix) :].split("-")
             if len(parts) != 3 or parts[0] not in ("tmp", "old") or not parts[1].isdigit():
                 continue
-            if not _pid_alive(int(parts[1])):
+            if not pid_alive(int(parts[1])):
                 shutil.rmtree(entry, ignore_errors=True)
                 removed.append(entry)
     return removed

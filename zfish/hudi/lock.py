@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zfish.exceptions import TableLockedError
+from zfish.fsutil import pid_alive
 from zfish.hudi.options import LOCK_FILE, METAFOLDER
 from zfish.hudi.storage import Storage
 
@@ -44,16 +45,6 @@ def _process_start(pid: int) -> str | None:
     # Field 22; the command name (field 2) may contain spaces, so split after its ')'.
     fields = stat.rsplit(")", 1)[1].split()
     return fields[19] if len(fields) > 19 else None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
@@ -142,7 +133,7 @@ class TableLock:
 
     def _is_stale(self, holder: LockInfo) -> bool:
         if holder.host == socket.gethostname() and holder.pid > 0:
-            if not _pid_alive(holder.pid):
+            if not pid_alive(holder.pid):
                 return True
             start = _process_start(holder.pid)
             return (
