@@ -119,3 +119,26 @@ def test_catalog_survives_moving_the_lake(study: Path, layout: LakeLayout, tmp_p
     moved = LakeLayout(root=tmp_path / "moved")
     layout.root.rename(moved.root)
     assert count(moved, "observations") == 6
+
+
+def test_catalog_file_holds_views_anyone_can_query_with_duckdb(
+    study: Path, layout: LakeLayout
+) -> None:
+    import duckdb
+
+    upload(study, layout, date(2025, 5, 9), show_progress=False)
+    catalog.crawl(layout)
+    con = duckdb.connect(str(layout.catalog_db), read_only=True)
+    try:
+        outcomes = con.execute('SELECT count(*) FROM "zebra_fish_demo"."outcomes"').fetchone()
+        days = con.execute(
+            'SELECT DISTINCT day FROM "zebra_fish_demo"."observations" ORDER BY 1'
+        ).fetchall()
+        markers = con.execute(
+            'SELECT genetic_markers.gene_a FROM "zebra_fish_demo"."observations" LIMIT 1'
+        ).fetchone()
+    finally:
+        con.close()
+    assert outcomes == (count(layout, "outcomes"),)
+    assert days == [("2025-05-06",), ("2025-05-07",), ("2025-05-08",)]
+    assert markers == (True,)

@@ -89,6 +89,15 @@ def test_seed_numbers_on_consecutive_evenings(
     assert second.etl.commit is not None
     assert second.etl.commit.num_inserts == 15
     assert_invariant(layout, date(2025, 5, 11))
+    # The catalog file itself answers too (DuckDB views over the latest Hudi snapshot).
+    import duckdb
+
+    con = duckdb.connect(str(layout.catalog_db), read_only=True)
+    try:
+        joined = con.execute('SELECT count(*) FROM "zebra_fish_demo"."joined_fish_data"').fetchone()
+    finally:
+        con.close()
+    assert joined == (75,)
     # Time travel to the first evening still gives its 60 rows.
     assert fishtable.read(layout.table, as_of="2025-05-10").num_rows == 60
 

@@ -153,6 +153,66 @@ def _glue(kind: object) -> str:
     return names.get(str(kind), str(kind).lower())
 
 
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ident(text: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def json_view_sql(layout: LakeLayout, entry: TableEntry) -> str:
+    """A SELECT over the JSON of the registered partitions that still hold files."""
+    columns = ", ".join(f"{literal(c.name)}: {literal(c.type)}" for c in entry.columns)
+    globs = [
+        entry.partition_path(layout, value) / "*.json"
+        for value in entry.partitions
+        # A registered partition whose objects were deleted reads as empty, as in Athena.
+        if any(entry.partition_path(layout, value).glob("*.json"))
+    ]
+    key = entry.partition_keys[0]
+    if not globs:
+        select = ", ".join(f"CAST(NULL AS {c.type}) AS {ident(c.name)}" for c in entry.columns)
+        return f"SELECT {select}, CAST(NULL AS VARCHAR) AS {ident(key)} WHERE false"
+    files = "[" + ", ".join(literal(str(g.resolve())) for g in globs) + "]"
+    return (
+        f"SELECT * FROM read_json({files}, columns = {{{columns}}}, format = 'auto', "
+        f"hive_partitioning = true, hive_types = {{{literal(key)}: 'VARCHAR'}})"
+    )
+
+
+def _hudi_view_sql(layout: LakeLayout, entry: TableEntry) -> str:
+    """A SELECT over the base files of the latest snapshot (Copy-on-Write: that is the table)."""
+    from zfish import fishtable
+
+    table = entry.path(layout).resolve()
+    files = [table / rel for rel in fishtable.latest_base_files(table)]
+    if not files:
+        select = ", ".join(f"CAST(NULL AS {c.type}) AS {ident(c.name)}" for c in entry.columns)
+        return f"SELECT {select} WHERE false"
+    listed = "[" + ", ".join(literal(str(f)) for f in files) + "]"
+    return f"SELECT * FROM read_parquet({listed}, union_by_name = true)"
+
+
+def _refresh_views(con: duckdb.DuckDBPyConnection, layout: LakeLayout) -> None:
+    """Views in schema zebra_fish_demo, for anyone opening catalog.duckdb with DuckDB itself.
+
+    They hold absolute paths and reflect the catalog as of the last crawl or
+    Hudi sync; ``zfish query`` builds its own views from the metadata instead
+    (portable, and with time travel).
+    """
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(DATABASE)}")
+    for name, entry in _load(con).items():
+        sql = (
+            json_view_sql(layout, entry)
+            if entry.kind == KIND_JSON
+            else _hudi_view_sql(layout, entry)
+        )
+        con.execute(f"CREATE OR REPLACE VIEW {ident(DATABASE)}.{ident(name)} AS {sql}")
+
+
 @contextmanager
 def connect(layout: LakeLayout, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the catalog database; read-only opens never create it."""
@@ -261,6 +321,7 @@ def crawl(layout: LakeLayout) -> CrawlReport:
             for table in JSON_TABLES:
                 _crawl_json_table(con, layout, table, existing.get(table), report)
             _crawl_hudi_table(con, layout, existing.get(TABLE_NAME), report)
+            _refresh_views(con, layout)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -362,6 +423,7 @@ def register_hudi_table(layout: LakeLayout, table_path: Path) -> TableChange | N
         con.execute("BEGIN TRANSACTION")
         try:
             _crawl_hudi_table(con, layout, existing.get(TABLE_NAME), report, table_path)
+            _refresh_views(con, layout)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -159,6 +159,11 @@ def schema_with_meta_fields(table: Path) -> pa.Schema:
     return _reader(table).get_schema_with_meta_fields()
 
 
+def latest_base_files(table: Path) -> list[str]:
+    """Base files of the latest snapshot, relative to the table (hudi-rs file slices)."""
+    return sorted(s.base_file_relative_path() for s in _reader(table).get_file_slices())
+
+
 def partition_paths(table: Path) -> list[str]:
     """Partitions holding data in the latest snapshot."""
     return sorted({s.partition_path for s in _reader(table).get_file_slices()})

@@ -34,33 +34,6 @@ class QueryResult:
     as_of_instant: str | None = None
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _ident(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _json_view_sql(layout: LakeLayout, entry: catalog.TableEntry) -> str:
-    columns = ", ".join(f"{_literal(c.name)}: {_literal(c.type)}" for c in entry.columns)
-    globs = [
-        entry.partition_path(layout, value) / "*.json"
-        for value in entry.partitions
-        # A registered partition whose objects were deleted reads as empty, as in Athena.
-        if any(entry.partition_path(layout, value).glob("*.json"))
-    ]
-    key = entry.partition_keys[0]
-    if not globs:
-        select = ", ".join(f"CAST(NULL AS {c.type}) AS {_ident(c.name)}" for c in entry.columns)
-        return f"SELECT {select}, CAST(NULL AS VARCHAR) AS {_ident(key)} WHERE false"
-    files = "[" + ", ".join(_literal(str(g.resolve())) for g in globs) + "]"
-    return (
-        f"SELECT * FROM read_json({files}, columns = {{{columns}}}, format = 'auto', "
-        f"hive_partitioning = true, hive_types = {{{_literal(key)}: 'VARCHAR'}})"
-    )
-
-
 def _references(sql: str, table: str) -> bool:
     return re.search(rf"\b{re.escape(table)}\b", sql, re.IGNORECASE) is not None
 
@@ -92,12 +65,12 @@ def run_query(layout: LakeLayout, sql: str, *, as_of: str | None = None) -> Quer
             raise QueryError(
                 f"the catalog at {layout.catalog_db} is empty or missing: run `zfish crawl` first"
             )
-        con.execute(f"CREATE SCHEMA {_ident(DATABASE)}")
+        con.execute(f"CREATE SCHEMA {catalog.ident(DATABASE)}")
         instant = None
         for name, entry in tables.items():
-            view = f"{_ident(DATABASE)}.{_ident(name)}"
+            view = f"{catalog.ident(DATABASE)}.{catalog.ident(name)}"
             if entry.kind == catalog.KIND_JSON:
-                con.execute(f"CREATE VIEW {view} AS {_json_view_sql(layout, entry)}")
+                con.execute(f"CREATE VIEW {view} AS {catalog.json_view_sql(layout, entry)}")
             elif entry.kind == catalog.KIND_HUDI and _references(sql, name):
                 from zfish import fishtable  # imports the Hudi stack only when needed
 
@@ -111,7 +84,7 @@ def run_query(layout: LakeLayout, sql: str, *, as_of: str | None = None) -> Quer
             raise QueryError(
                 f"{DATABASE}.{TABLE_NAME} is not in the catalog yet: run the ETL or `zfish crawl`"
             )
-        con.execute(f"SET allowed_directories = [{_literal(str(layout.dataset.resolve()))}]")
+        con.execute(f"SET allowed_directories = [{catalog.literal(str(layout.dataset.resolve()))}]")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         try:
