@@ -253,3 +253,19 @@ def test_killed_upload_leaves_only_whole_files_and_rerun_completes(tmp_path: Pat
     assert rerun.returncode == 0, rerun.stderr
     files = [p for p in layout.root.rglob("*") if p.is_file()]
     assert len(files) == expected_total  # complete, and no temp file left behind
+
+
+def test_default_study_gives_the_seed_numbers(default_study: Path, tmp_path: Path) -> None:
+    layout = LakeLayout(root=tmp_path / "lake")
+    upload(default_study, layout, date(2025, 5, 10), show_progress=False)
+    obs = list(layout.observations.glob("day=*/*.json"))
+    pngs = list(layout.images.glob("day=*/*.png"))
+    outcome_files = list(layout.outcomes.glob("day=*/outcomes.json"))
+    outcomes = [o for f in outcome_files for o in json.loads(f.read_text())]
+    assert (len(obs), len(pngs), len(outcome_files), len(outcomes)) == (540, 540, 4, 20)
+
+    report = upload(default_study, layout, date(2025, 5, 11), show_progress=False)
+    assert report.kinds["observations"].files_new == 15
+    assert report.kinds["images"].files_new == 15
+    new_outcomes = json.loads((layout.outcomes / "day=2025-05-10" / "outcomes.json").read_text())
+    assert len(new_outcomes) == 5

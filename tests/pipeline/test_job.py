@@ -187,3 +187,34 @@ def test_spark_hudi_writer_produces_the_same_rows(tmp_path: Path, default_study:
     )
     assert run.returncode == 0, run.stderr
     assert fishtable.read(layout.table).num_rows == 60
+
+
+@pytest.mark.slow
+def test_the_job_script_runs_under_spark_submit(lake: LakeLayout) -> None:
+    import os
+    import subprocess
+    import sys
+
+    spark_submit = Path(sys.executable).with_name("spark-submit")
+    script = Path(__file__).resolve().parents[2] / "etl" / "joined_fish_data.py"
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    run = subprocess.run(
+        [
+            str(spark_submit),
+            "--master",
+            "local[2]",
+            str(script),
+            "--lake",
+            str(lake.root),
+            "--end-date",
+            "2025-05-10T18:00:00",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "labelled rows upserted" in run.stdout
+    assert fishtable.count_rows(lake.table) == 60
