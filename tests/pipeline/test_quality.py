@@ -154,3 +154,62 @@ def test_one_bad_element_of_an_array_line_spoils_only_itself(spark: SparkSession
     assert record.reason == "field condition_developed: expected true or false, got maybe"
     assert record.record == line
     assert record.element == 1
+
+
+def test_split_drops_bookkeeping_from_good_rows_and_keeps_the_reason_on_bad(
+    spark: SparkSession,
+) -> None:
+    from chispa import assert_df_equality
+
+    df = spark.createDataFrame(
+        [
+            ("a", None, None, "l1", 0, "f"),
+            ("b", "missing required field fish_id", None, "l2", 0, "f"),
+        ],
+        f"image_id string, {schemas.PROBLEM} string, {schemas.CORRUPT} string, "
+        f"{schemas.RAW_LINE} string, {schemas.ELEMENT} int, {schemas.SOURCE_FILE} string",
+    )
+    good, bad = quality.split(df)
+    assert_df_equality(
+        good, spark.createDataFrame([("a", "f")], f"image_id string, {schemas.SOURCE_FILE} string")
+    )
+    assert_df_equality(bad, df.filter("image_id = 'b'"))
+
+
+def test_drop_identical_duplicates_keeps_one_row_per_key(spark: SparkSession) -> None:
+    from chispa import assert_df_equality
+
+    df = spark.createDataFrame([("k1", 1), ("k1", 1), ("k2", 2)], "image_id string, v int")
+    expected = spark.createDataFrame([("k1", 1), ("k2", 2)], "image_id string, v int")
+    assert_df_equality(
+        df.transform(quality.drop_identical_duplicates("image_id")), expected, ignore_row_order=True
+    )
+
+
+def test_unknown_fish_as_a_dataframe(spark: SparkSession) -> None:
+    from chispa import assert_df_equality
+
+    observations = spark.createDataFrame(
+        [("f1", None), ("f2", "missing required field image_id")],
+        f"fish_id string, {schemas.PROBLEM} string",
+    )
+    outcomes = spark.createDataFrame(
+        [("f1", "2025-05-07"), ("f2", "2025-05-07")], f"fish_id string, {schemas.DAY} string"
+    )
+    expected = spark.createDataFrame(
+        [
+            ("f1", "2025-05-07", None),
+            (
+                "f2",
+                "2025-05-07",
+                "outcome for unknown fish f2: no observation of this fish in the partitions read",
+            ),
+        ],
+        f"fish_id string, {schemas.DAY} string, {schemas.PROBLEM} string",
+    )
+    assert_df_equality(
+        outcomes.transform(quality.with_unknown_fish(observations, None)),
+        expected,
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
