@@ -228,3 +228,25 @@ def test_simulate_killed_at_a_random_moment_then_rerun(
     assert_invariant(layout, date(2025, 5, 12))
     leftovers = [p for p in layout.table.rglob("*") if p.name.endswith((".tmp", ".lock"))]
     assert leftovers == [], f"crash seed {seed}"
+
+
+def test_a_label_delay_longer_than_the_window_loses_nothing(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """Another study's --label-age 50 with the default 36-day window: daily evenings still
+    see every observation of the fish whose outcomes arrive."""
+    from zfish.generator import StudySpec, generate
+
+    data = tmp_path / "synthetic_data"
+    generate(
+        StudySpec(hatch_rate=2, end=date(2025, 6, 15), label_age=50), data, show_progress=False
+    )
+    layout = LakeLayout(root=tmp_path / "lake")
+    for day in (date(2025, 5, 23), date(2025, 5, 24), date(2025, 5, 25), date(2025, 6, 1)):
+        report = evening(spark, data, layout, day, show_progress=False)
+        assert report.etl is not None
+        assert report.etl.quarantined_total == 0
+        assert_invariant(layout, day)
+    assert report.etl is not None
+    assert "widened" in report.etl.read_window.note
+    assert len(table_rows(layout)) == 2 * 3 * 11  # fish hatched 04-01..04-11 are labelled by 05-31

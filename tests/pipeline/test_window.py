@@ -49,3 +49,34 @@ def test_missed_evenings_widen_the_window_back_from_the_last_run() -> None:
 def test_window_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         plan(EVENING, 0, None)
+
+
+def test_new_outcomes_of_long_lived_fish_widen_the_window() -> None:
+    from zfish.pipeline.window import reach_new_outcomes
+
+    window = plan(EVENING, 36, datetime(2025, 5, 10, 18))
+    first_seen = {"old": date(2025, 3, 20), "young": date(2025, 4, 20)}
+    widened = reach_new_outcomes(window, {"old", "young"}, first_seen)
+    assert widened.start_day == date(2025, 3, 20)
+    assert "widened" in widened.note
+    assert reach_new_outcomes(window, {"young"}, first_seen) == window
+    everything = reach_new_outcomes(window, {"nowhere"}, first_seen)
+    assert everything.start_day is None
+    assert "could not be located" in everything.note
+
+
+def test_first_observation_days_come_from_file_names(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from zfish.partitions import Partition
+    from zfish.pipeline.sources import first_observation_days
+
+    parts = []
+    for day, names in [
+        (date(2025, 4, 3), ["zfish_00001_03.json", "notes.txt"]),
+        (date(2025, 4, 1), ["zfish_00001_01.json", "odd.json"]),
+    ]:
+        folder = tmp_path / f"day={day}"
+        folder.mkdir()
+        for name in names:
+            (folder / name).write_text("{}")
+        parts.append(Partition(day, folder))
+    assert first_observation_days(parts) == {"zfish_00001": date(2025, 4, 1)}

@@ -171,11 +171,21 @@ def run(
     report = EtlReport(end_date=options.end_date, read_window=read_window, table_path=table_path)
 
     with _stage(report, "read", show_progress):
-        obs_parts, obs_problems = sources.select_partitions(
-            layout.observations, read_window.includes
-        )
         out_parts, out_problems = sources.select_partitions(
             layout.outcomes, lambda d: d <= options.end_date.date()
+        )
+        since = read_window.check_unknown_fish_since
+        if read_window.start_day is not None and since is not None:
+            new_fish = sources.fish_with_outcomes([p for p in out_parts if p.day >= since])
+            all_obs, _ = sources.select_partitions(
+                layout.observations, read_window.includes_up_to_end
+            )
+            read_window = window.reach_new_outcomes(
+                read_window, new_fish, sources.first_observation_days(all_obs)
+            )
+            report.read_window = read_window
+        obs_parts, obs_problems = sources.select_partitions(
+            layout.observations, read_window.includes
         )
         report.problems = obs_problems + out_problems
         report.observation_partitions = len(obs_parts)

@@ -8,6 +8,7 @@ quarantine.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from zfish import partitions
+from zfish import jsontypes, partitions
 from zfish.pipeline import schemas
 from zfish.problems import Problem
 
@@ -26,6 +27,36 @@ def select_partitions(
 ) -> tuple[list[partitions.Partition], list[Problem]]:
     found, problems = partitions.scan(kind_dir)
     return [p for p in found if keep(p.day) and any(p.path.glob("*.json"))], problems
+
+
+def first_observation_days(parts: list[partitions.Partition]) -> dict[str, date]:
+    """Fish id -> day of its first observation, from the seed's ``{fish_id}_{age:02d}.json`` names.
+
+    A directory listing, no file is opened: cheap enough to run over every
+    partition before deciding which ones Spark reads.
+    """
+    first: dict[str, date] = {}
+    for part in sorted(parts):
+        for entry in os.scandir(part.path):
+            stem, dot, ext = entry.name.rpartition(".")
+            fish, sep, age = stem.rpartition("_")
+            if dot and ext == "json" and sep and age.isdigit() and fish:
+                first.setdefault(fish, part.day)  # partitions come oldest first
+    return first
+
+
+def fish_with_outcomes(parts: list[partitions.Partition]) -> set[str]:
+    """Fish ids in the outcome files of these partitions (bad files are left to the checks)."""
+    fish: set[str] = set()
+    for part in parts:
+        for path in sorted(part.path.glob("*.json")):
+            try:
+                fish.update(
+                    str(r["fish_id"]) for r in jsontypes.records_in(path) if r.get("fish_id")
+                )
+            except (ValueError, OSError):
+                continue
+    return fish
 
 
 def parse_lines(lines: DataFrame, fields: T.StructType) -> DataFrame:

@@ -11,7 +11,7 @@ enough; the very first run reads everything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 DEFAULT_WINDOW_DAYS = 36
@@ -26,6 +26,9 @@ class ReadWindow:
 
     def includes(self, day: date) -> bool:
         return (self.start_day is None or day >= self.start_day) and day <= self.end.date()
+
+    def includes_up_to_end(self, day: date) -> bool:
+        return day <= self.end.date()
 
     @property
     def days(self) -> int | None:
@@ -55,3 +58,35 @@ def plan(end: datetime, window_days: int, last_end: datetime | None) -> ReadWind
     else:
         note = f"{window_days} days"
     return ReadWindow(end, start, since, note)
+
+
+def reach_new_outcomes(
+    window: ReadWindow, new_fish: set[str], first_observed: dict[str, date]
+) -> ReadWindow:
+    """Widen the window so every fish with a new outcome has all its observations inside.
+
+    ``first_observed`` maps a fish to the day of its first observation (from
+    file names, see ``sources.first_observation_days``). A label delay longer
+    than the window (another study's ``--label-age``) then costs a wider read
+    instead of lost rows; a fish that cannot be located makes the run read
+    every partition.
+    """
+    if window.start_day is None or not new_fish:
+        return window
+    missing = sorted(f for f in new_fish if f not in first_observed)
+    if missing:
+        return replace(
+            window,
+            start_day=None,
+            note=f"every partition: {len(missing)} fish with new outcomes could not be located by "
+            f"file name (e.g. {missing[0]})",
+        )
+    earliest = min(first_observed[f] for f in new_fish)
+    if earliest >= window.start_day:
+        return window
+    return replace(
+        window,
+        start_day=earliest,
+        note=f"{(window.end.date() - earliest).days} days: widened from {window.note} to reach "
+        f"the first observations of fish whose outcomes just arrived",
+    )
