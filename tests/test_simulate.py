@@ -250,3 +250,38 @@ def test_a_label_delay_longer_than_the_window_loses_nothing(
     assert report.etl is not None
     assert "widened" in report.etl.read_window.note
     assert len(table_rows(layout)) == 2 * 3 * 11  # fish hatched 04-01..04-11 are labelled by 05-31
+
+
+def test_cli_simulates_a_range_of_evenings_in_one_process(
+    spark: SparkSession, study: Path, tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--data",
+            str(study),
+            "--lake",
+            str(lake),
+            "simulate",
+            "--from",
+            "2025-05-09",
+            "--to",
+            "2025-05-11",
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    for day in ("2025-05-09", "2025-05-10", "2025-05-11"):
+        assert f"simulated evening {day}" in result.output
+    assert [c.simulated_day for c in fishtable.commits(LakeLayout(root=lake).table)] == [
+        date(2025, 5, 9),
+        date(2025, 5, 10),
+        date(2025, 5, 11),
+    ]
+    timeline = CliRunner().invoke(cli, ["--lake", str(lake), "timeline"])
+    assert timeline.exit_code == 0
+    assert "2025-05-11" in timeline.output
+    bad = CliRunner().invoke(cli, ["--lake", str(lake), "simulate", "--from", "2025-05-12"])
+    assert bad.exit_code == 2
+    assert "--to" in bad.output
