@@ -58,10 +58,6 @@ class QueryError(ZfishError):
     """An Athena-style query was refused or failed."""
 
 
-class PipelineError(ZfishError):
-    """The ETL job or the simulation failed."""
-
-
 class HudiError(ZfishError):
     """Base class for errors of the native Hudi writer."""
 

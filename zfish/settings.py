@@ -41,8 +41,6 @@ def default_lake_dir() -> Path:
 def _safe_relative(rel: str, what: str) -> PurePosixPath:
     """A relative key that cannot climb out of the directory it is joined to."""
     path = PurePosixPath(rel.strip("/"))
-    if rel.startswith("/") and not rel.strip("/"):
-        return PurePosixPath()
     if any(part in ("..", ".") for part in path.parts) or "\\" in rel or "\x00" in rel:
         raise LakePathError(
             f"{what} {rel!r} contains '..', '.' or a backslash and would escape the lake root; "

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zfish import catalog, console, partitions
-from zfish.exceptions import ValidationError
+from zfish.exceptions import ValidationError, ZfishError
 from zfish.pipeline import job, window
 from zfish.settings import KINDS, LakeLayout
 from zfish.upload import UploadReport, upload
@@ -98,7 +98,7 @@ def catalog_counts(layout: LakeLayout) -> dict[str, int]:
     for table in ("observations", "outcomes", "joined_fish_data"):
         try:
             result = run_query(layout, f'SELECT count(*) AS n FROM "zebra_fish_demo"."{table}"')
-        except Exception:  # a table not catalogued yet has no count to show
+        except ZfishError:  # a table not catalogued yet has no count to show
             continue
         counts[f"zebra_fish_demo.{table}"] = int(result.table.column("n")[0].as_py())
     return counts

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zfish import catalog, console, fishtable
-from zfish.exceptions import PipelineError, RejectedInputError, ValidationError, ZfishError
+from zfish.exceptions import RejectedInputError, ValidationError, ZfishError
 from zfish.hudi import CommitResult, HudiTable
 from zfish.partitions import Partition
 from zfish.pipeline import quality, schemas, sinks, sources, window
@@ -332,4 +332,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["EtlOptions", "EtlReport", "PipelineError", "main", "run"]
+__all__ = ["EtlOptions", "EtlReport", "main", "run"]
