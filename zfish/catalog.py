@@ -237,6 +237,23 @@ def connect(layout: LakeLayout, *, read_only: bool) -> Iterator[duckdb.DuckDBPyC
         con.close()
 
 
+@contextmanager
+def _updating(
+    layout: LakeLayout,
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, TableEntry]]]:
+    """One catalog transaction: the current entries in, views refreshed, all or nothing out."""
+    with connect(layout, read_only=False) as con:
+        existing = _load(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con, existing
+            _refresh_views(con, layout)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+
 def load_tables(layout: LakeLayout) -> dict[str, TableEntry]:
     """Every catalogued table of the database, with its registered partitions."""
     if not layout.catalog_db.exists():
@@ -314,18 +331,10 @@ def crawl(layout: LakeLayout) -> CrawlReport:
     """Register the tables and exactly the partitions present in the lake right now."""
     started = time.perf_counter()
     report = CrawlReport()
-    with connect(layout, read_only=False) as con:
-        existing = _load(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for table in JSON_TABLES:
-                _crawl_json_table(con, layout, table, existing.get(table), report)
-            _crawl_hudi_table(con, layout, existing.get(TABLE_NAME), report)
-            _refresh_views(con, layout)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with _updating(layout) as (con, existing):
+        for table in JSON_TABLES:
+            _crawl_json_table(con, layout, table, existing.get(table), report)
+        _crawl_hudi_table(con, layout, existing.get(TABLE_NAME), report)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -418,16 +427,8 @@ def hudi_entry(table_path: Path) -> tuple[tuple[Column, ...], list[str]] | None:
 def register_hudi_table(layout: LakeLayout, table_path: Path) -> TableChange | None:
     """What Hudi's Glue sync does after a commit: (re)register the table and its partitions."""
     report = CrawlReport()
-    with connect(layout, read_only=False) as con:
-        existing = _load(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            _crawl_hudi_table(con, layout, existing.get(TABLE_NAME), report, table_path)
-            _refresh_views(con, layout)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with _updating(layout) as (con, existing):
+        _crawl_hudi_table(con, layout, existing.get(TABLE_NAME), report, table_path)
     return report.tables.get(TABLE_NAME)
 
 

@@ -157,15 +157,7 @@ def test_a_killed_run_leaves_no_study_and_its_leftovers_are_cleaned(tmp_path: Pa
     )
     proc = subprocess.Popen([sys.executable, "-c", code, str(out)])
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            temps = [p for p in tmp_path.iterdir() if ".zfish-tmp-" in p.name]
-            if temps and len(list(temps[0].glob("images/day=*"))) >= 3:
-                break
-            assert proc.poll() is None, "the generator finished before it could be killed"
-            time.sleep(0.01)
-        else:
-            pytest.fail("the generator never started writing")
+        temps = wait_until_writing(proc, tmp_path, "killed")
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait()
@@ -177,6 +169,18 @@ def test_a_killed_run_leaves_no_study_and_its_leftovers_are_cleaned(tmp_path: Pa
     assert siblings(out) == []
 
 
+def wait_until_writing(proc: subprocess.Popen[bytes], folder: Path, what: str) -> list[Path]:
+    """The temp folder of a running generate once it holds three days of images."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        temps = [p for p in folder.iterdir() if ".zfish-tmp-" in p.name]
+        if temps and len(list(temps[0].glob("images/day=*"))) >= 3:
+            return temps
+        assert proc.poll() is None, f"the generator finished before it could be {what}"
+        time.sleep(0.01)
+    pytest.fail("the generator never started writing")
+
+
 def test_ctrl_c_exits_130_and_removes_the_temp_folder(tmp_path: Path) -> None:
     out = tmp_path / "study"
     zfish = Path(sys.executable).with_name("zfish")
@@ -185,15 +189,7 @@ def test_ctrl_c_exits_130_and_removes_the_temp_folder(tmp_path: Path) -> None:
         args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            temps = [p for p in tmp_path.iterdir() if ".zfish-tmp-" in p.name]
-            if temps and len(list(temps[0].glob("images/day=*"))) >= 3:
-                break
-            assert proc.poll() is None, "the generator finished before it could be interrupted"
-            time.sleep(0.01)
-        else:
-            pytest.fail("the generator never started writing")
+        wait_until_writing(proc, tmp_path, "interrupted")
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole process group
         _, err = proc.communicate(timeout=60)
     finally:
