@@ -95,7 +95,7 @@ bench: $(STAMP) ## Benchmarks: ratios against baselines measured in the same run
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
 notebooks: $(STAMP) check-java ## Execute both notebooks against a freshly simulated small lake
-	$(PY) -m zfish.notebooks --output build/notebooks
+	$(PY) -m zfish.ml.notebooks --output build/notebooks
 
 clean: ## Remove generated data, the lake and outputs (keeps .venv)
 	rm -rf build lake data .pytest_cache .mypy_cache .ruff_cache spark-warehouse metastore_db derby.log

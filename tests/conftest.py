@@ -11,7 +11,7 @@ import pytest
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from zfish.notebooks import SmallLake
+    from zfish.ml.notebooks import SmallLake
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +42,7 @@ def small_lake(
     Built once per run and shared (dataset, model, explore and notebook tests); tests must
     not write into it, except the image feature cache that readers of the lake keep anyway.
     """
-    from zfish.notebooks import build_small_lake
+    from zfish.ml.notebooks import build_small_lake
 
     root = tmp_path_factory.mktemp("small_lake")
     return build_small_lake(root, spark=spark, data_dir=default_study)

@@ -10,12 +10,13 @@ from click.testing import CliRunner
 from pyspark.sql import SparkSession
 
 from tests.support import expected_joined_rows
-from zfish import catalog, fishtable
+from zfish import fishtable
+from zfish.catalog import crawler
 from zfish.cli import cli
 from zfish.exceptions import ValidationError
+from zfish.lake.upload import upload
 from zfish.settings import LakeLayout
 from zfish.simulate import evening
-from zfish.upload import upload
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -76,7 +77,7 @@ def test_seed_numbers_on_consecutive_evenings(
     # Uploading without crawling: Athena (and zfish) still see the old partitions.
     upload(study, layout, date(2025, 5, 11), show_progress=False)
     assert _count(layout, "outcomes") == 20
-    catalog.crawl(layout)
+    crawler.crawl(layout)
     assert _count(layout, "outcomes") == 25
 
     second = evening(spark, study, layout, date(2025, 5, 11), show_progress=False)
@@ -103,7 +104,7 @@ def test_seed_numbers_on_consecutive_evenings(
 
 
 def _count(layout: LakeLayout, table: str) -> int:
-    from zfish.query import run_query
+    from zfish.catalog.query import run_query
 
     result = run_query(layout, f'SELECT count(*) AS n FROM "zebra_fish_demo"."{table}";')
     return int(result.table.column("n")[0].as_py())

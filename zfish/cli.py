@@ -249,8 +249,8 @@ def upload_cmd(settings: Settings, until: date, source: Path | None, quiet: bool
     """
     from zfish.console import summary
     from zfish.exceptions import RejectedInputError
+    from zfish.lake.upload import upload
     from zfish.problems import render
-    from zfish.upload import upload
 
     report = upload(source or settings.data, settings.layout, until, show_progress=not quiet)
     summary(f"upload until {until.isoformat()}", report.rows())
@@ -271,7 +271,7 @@ def crawl_cmd(settings: Settings) -> None:
     catalog sync for joined_fish_data). Partitions uploaded later stay
     invisible to queries until the next crawl.
     """
-    from zfish.catalog import crawl
+    from zfish.catalog.crawler import crawl
     from zfish.console import summary
     from zfish.exceptions import RejectedInputError
     from zfish.problems import render
@@ -307,8 +307,8 @@ def query_cmd(settings: Settings, sql: str, fmt: str, as_of: str | None) -> None
 
     Example: zfish query 'SELECT * FROM "zebra_fish_demo"."outcomes";'
     """
-    from zfish.query import run_query
-    from zfish.render import print_result
+    from zfish.catalog.query import run_query
+    from zfish.catalog.render import print_result
 
     result = run_query(settings.layout, sql, as_of=as_of)
     print_result(result, fmt)

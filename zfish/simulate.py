@@ -15,11 +15,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zfish import catalog, console, partitions
+from zfish import console
+from zfish.catalog import crawler
 from zfish.exceptions import ValidationError, ZfishError
+from zfish.lake import partitions
+from zfish.lake.upload import UploadReport, upload
 from zfish.pipeline import job, window
 from zfish.settings import KINDS, LakeLayout
-from zfish.upload import UploadReport, upload
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -32,7 +34,7 @@ class EveningReport:
     day: date
     generated: bool = False
     upload: UploadReport | None = None
-    crawl: catalog.CrawlReport | None = None
+    crawl: crawler.CrawlReport | None = None
     etl: job.EtlReport | None = None
     catalog_counts: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -92,7 +94,7 @@ def ensure_study(data_dir: Path) -> bool:
 
 def catalog_counts(layout: LakeLayout) -> dict[str, int]:
     """Row counts the seed's Athena queries return right now."""
-    from zfish.query import run_query
+    from zfish.catalog.query import run_query
 
     counts = {}
     for table in ("observations", "outcomes", "joined_fish_data"):
@@ -132,7 +134,7 @@ def evening(
     report.stage_seconds["upload"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    report.crawl = catalog.crawl(layout)
+    report.crawl = crawler.crawl(layout)
     report.stage_seconds["crawl"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -14,9 +14,9 @@ from pyspark.sql import SparkSession
 from zfish import fishtable
 from zfish.cli import cli
 from zfish.exceptions import EXIT_BAD_INPUT
+from zfish.lake.upload import upload
 from zfish.pipeline import job, sinks
 from zfish.settings import LakeLayout
-from zfish.upload import upload
 
 pytestmark = pytest.mark.spark
 

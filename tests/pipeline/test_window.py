@@ -66,7 +66,7 @@ def test_new_outcomes_of_long_lived_fish_widen_the_window() -> None:
 
 
 def test_first_observation_days_come_from_file_names(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from zfish.partitions import Partition
+    from zfish.lake.partitions import Partition
     from zfish.pipeline.sources import first_observation_days
 
     parts = []

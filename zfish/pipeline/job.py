@@ -16,10 +16,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zfish import catalog, console, fishtable
+from zfish import console, fishtable
+from zfish.catalog import crawler
 from zfish.exceptions import RejectedInputError, ValidationError, ZfishError
 from zfish.hudi import CommitResult, HudiTable
-from zfish.partitions import Partition
+from zfish.lake.partitions import Partition
 from zfish.pipeline import quality, schemas, sinks, sources, window
 from zfish.pipeline.transforms import to_table_rows
 from zfish.problems import Problem, render
@@ -237,7 +238,7 @@ def run(
                 report.labelled_rows = rows.count()
                 sinks.write_spark_hudi(rows, table_path, fishtable.TABLE_SPEC, extra)
         with _stage(report, "catalog", show_progress):
-            catalog.register_hudi_table(layout, table_path)
+            crawler.register_hudi_table(layout, table_path)
             report.table_rows = fishtable.count_rows(table_path)
     finally:
         observations.unpersist()

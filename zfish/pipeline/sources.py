@@ -17,7 +17,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from zfish import jsontypes, partitions
+from zfish.catalog import jsontypes
+from zfish.lake import partitions
 from zfish.pipeline import schemas
 from zfish.problems import Problem
 

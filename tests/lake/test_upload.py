@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from tests.support import write_study
 from zfish.cli import cli
 from zfish.exceptions import EXIT_BAD_INPUT, LakePathError
-from zfish.jsoncompact import compact
+from zfish.lake.jsoncompact import compact
+from zfish.lake.upload import upload
 from zfish.settings import LakeLayout, resolve_location
-from zfish.upload import upload
 
 DAYS = [date(2025, 5, 7) + timedelta(days=i) for i in range(4)]  # 05-07 .. 05-10
 

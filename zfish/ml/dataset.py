@@ -3,7 +3,7 @@
 A frame is built from the Hudi table as one simulated evening left it
 (``as_of="2025-05-20"``, or a Hudi instant; the latest commit by default),
 so it holds exactly the observations whose labels had arrived by then. Each
-observation is joined with the features of its PNG (:mod:`zfish.features`).
+observation is joined with the features of its PNG (:mod:`zfish.ml.features`).
 
 Two shapes:
 
@@ -29,7 +29,7 @@ import pandas as pd
 
 from zfish import fishtable
 from zfish.exceptions import ValidationError
-from zfish.features import FEATURES, ImageFeatures, image_features
+from zfish.ml.features import FEATURES, ImageFeatures, image_features
 from zfish.settings import DATABASE, TABLE_NAME, LakeLayout
 
 Level = Literal["observation", "fish"]
@@ -90,7 +90,7 @@ def read_observations(layout: LakeLayout, as_of: str | None = None) -> pd.DataFr
 def add_image_features(
     layout: LakeLayout, observations: pd.DataFrame, *, use_cache: bool = True
 ) -> tuple[pd.DataFrame, ImageFeatures]:
-    """``observations`` with the :data:`~zfish.features.FEATURES` of each row's PNG."""
+    """``observations`` with the :data:`~zfish.ml.features.FEATURES` of each row's PNG."""
     report = image_features(
         layout,
         zip(observations["image_id"], observations["day"], strict=True),

@@ -13,7 +13,7 @@ from rich import box
 from rich.table import Table
 
 from zfish import console
-from zfish.query import QueryResult, athena_text
+from zfish.catalog.query import QueryResult, athena_text
 
 
 def _plain(value: Any) -> Any:

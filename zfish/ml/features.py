@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from zfish.fsutil import atomic_write_bytes
-from zfish.partitions import partition_name
+from zfish.lake.partitions import partition_name
 from zfish.problems import Problem
 from zfish.settings import LakeLayout
 
@@ -36,7 +36,7 @@ FEATURES: tuple[str, ...] = ("mean_r", "mean_g", "mean_b", "redness")
 CACHE_NAME = "image_features.parquet"
 # Bump when the definition of a feature changes: every cached row is then recomputed.
 FEATURES_VERSION = "1"
-_VERSION_KEY = b"zfish.features.version"
+_VERSION_KEY = b"zfish.ml.features.version"
 
 _CACHE_SCHEMA = pa.schema(
     [

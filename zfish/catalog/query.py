@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from zfish import catalog
+from zfish.catalog import glue
 from zfish.exceptions import QueryError
 from zfish.settings import DATABASE, TABLE_NAME, LakeLayout
 
@@ -60,18 +60,18 @@ def run_query(layout: LakeLayout, sql: str, *, as_of: str | None = None) -> Quer
             raise QueryError(
                 f"--as-of applies to {DATABASE}.{TABLE_NAME}; the query does not read it"
             )
-        tables = catalog.load_tables(layout)
+        tables = glue.load_tables(layout)
         if not tables:
             raise QueryError(
                 f"the catalog at {layout.catalog_db} is empty or missing: run `zfish crawl` first"
             )
-        con.execute(f"CREATE SCHEMA {catalog.ident(DATABASE)}")
+        con.execute(f"CREATE SCHEMA {glue.ident(DATABASE)}")
         instant = None
         for name, entry in tables.items():
-            view = f"{catalog.ident(DATABASE)}.{catalog.ident(name)}"
-            if entry.kind == catalog.KIND_JSON:
-                con.execute(f"CREATE VIEW {view} AS {catalog.json_view_sql(layout, entry)}")
-            elif entry.kind == catalog.KIND_HUDI and _references(sql, name):
+            view = f"{glue.ident(DATABASE)}.{glue.ident(name)}"
+            if entry.kind == glue.KIND_JSON:
+                con.execute(f"CREATE VIEW {view} AS {glue.json_view_sql(layout, entry)}")
+            elif entry.kind == glue.KIND_HUDI and _references(sql, name):
                 from zfish import fishtable  # imports the Hudi stack only when needed
 
                 table_path = entry.path(layout)
@@ -84,7 +84,7 @@ def run_query(layout: LakeLayout, sql: str, *, as_of: str | None = None) -> Quer
             raise QueryError(
                 f"{DATABASE}.{TABLE_NAME} is not in the catalog yet: run the ETL or `zfish crawl`"
             )
-        con.execute(f"SET allowed_directories = [{catalog.literal(str(layout.dataset.resolve()))}]")
+        con.execute(f"SET allowed_directories = [{glue.literal(str(layout.dataset.resolve()))}]")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         try:

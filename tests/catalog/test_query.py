@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from tests.support import write_study
-from zfish import catalog
+from zfish.catalog import crawler
+from zfish.catalog.query import athena_text, run_query
 from zfish.cli import cli
 from zfish.exceptions import QueryError
-from zfish.query import athena_text, run_query
+from zfish.lake.upload import upload
 from zfish.settings import LakeLayout
-from zfish.upload import upload
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def layout(tmp_path: Path) -> LakeLayout:
     study = write_study(tmp_path / "synthetic_data", [date(2025, 5, 7), date(2025, 5, 8)])
     lake = LakeLayout(root=tmp_path / "lake")
     upload(study, lake, date(2025, 5, 9), show_progress=False)
-    catalog.crawl(lake)
+    crawler.crawl(lake)
     return lake
 
 

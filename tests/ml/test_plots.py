@@ -13,8 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from PIL import Image
 
-from zfish import dataset, plots
-from zfish.model import METADATA, METADATA_IMAGE, fit_evaluate
+from zfish.ml import dataset, plots
+from zfish.ml.model import METADATA, METADATA_IMAGE, fit_evaluate
 
 DAYS = pd.date_range("2025-04-02", periods=5, freq="D")
 
@@ -122,7 +122,7 @@ def test_model_figures_render() -> None:
 def test_figures_are_built_without_pyplot() -> None:
     """No GUI backend, no global figure state: pyplot is never imported, even to render."""
     code = (
-        "import io, sys; import pandas as pd; from zfish import plots; "
+        "import io, sys; import pandas as pd; from zfish.ml import plots; "
         "d = pd.DataFrame({'labelled': [1, 2], 'waiting': [3, 4]}, "
         "index=pd.date_range('2025-05-01', periods=2)); "
         "plots.label_delay(d).savefig(io.BytesIO(), format='png'); "

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
-from zfish.notebooks import SmallLake, cli, find_notebooks, notebooks_dir, run_notebooks
+from zfish.ml.notebooks import SmallLake, cli, find_notebooks, notebooks_dir, run_notebooks
 
 NOTEBOOKS = find_notebooks(notebooks_dir())
 

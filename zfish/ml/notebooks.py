@@ -1,4 +1,4 @@
-"""``python -m zfish.notebooks``: run the committed notebooks top to bottom against a small lake.
+"""``python -m zfish.ml.notebooks``: run the committed notebooks top to bottom against a small lake.
 
 By default it builds a fresh small lake in a temporary folder (the
 seed-default study, three simulated evenings with one SparkSession, enough
@@ -45,7 +45,7 @@ CELL_TIMEOUT_SECONDS = 600
 
 def notebooks_dir() -> Path:
     """The repository's ``notebooks/`` folder (beside the package in a checkout)."""
-    return Path(__file__).resolve().parent.parent / "notebooks"
+    return Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def find_notebooks(folder: Path) -> list[Path]:
@@ -289,7 +289,9 @@ def _build_and_stop_spark(root: Path) -> SmallLake:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    cli.main(args=list(argv) if argv is not None else None, prog_name="python -m zfish.notebooks")
+    cli.main(
+        args=list(argv) if argv is not None else None, prog_name="python -m zfish.ml.notebooks"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""``zfish.jsoncompact`` prints exactly what ``jq -c .`` (jq 1.6) prints."""
+"""``zfish.lake.jsoncompact`` prints exactly what ``jq -c .`` (jq 1.6) prints."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zfish.jsoncompact import JsonInputError, compact, format_number
+from zfish.lake.jsoncompact import JsonInputError, compact, format_number
 
 # Recorded from jq-1.6 (Debian bookworm), the jq the seed's upload script runs.
 JQ16_GOLDEN = [

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from zfish import dataset, explore
 from zfish.exceptions import ValidationError
-from zfish.notebooks import SmallLake
+from zfish.ml import dataset, explore
+from zfish.ml.notebooks import SmallLake
 
 pytestmark = [pytest.mark.spark]
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.support import write_study
-from zfish import catalog
-from zfish.query import run_query
+from zfish.catalog import crawler, glue
+from zfish.catalog.query import run_query
+from zfish.lake.upload import upload
 from zfish.settings import LakeLayout
-from zfish.upload import upload
 
 DAYS = [date(2025, 5, 6) + timedelta(days=i) for i in range(5)]  # 05-06 .. 05-10
 
@@ -36,14 +36,14 @@ def test_crawl_registers_tables_with_glue_types_and_partitions(
     study: Path, layout: LakeLayout
 ) -> None:
     upload(study, layout, date(2025, 5, 9), show_progress=False)
-    report = catalog.crawl(layout)
+    report = crawler.crawl(layout)
     assert report.tables["observations"].created
     assert report.tables["observations"].partitions_added == [
         "2025-05-06",
         "2025-05-07",
         "2025-05-08",
     ]
-    tables = catalog.load_tables(layout)
+    tables = glue.load_tables(layout)
     assert set(tables) == {"observations", "outcomes"}
     obs = {c.name: c.glue_type for c in tables["observations"].columns}
     assert obs == {
@@ -65,19 +65,19 @@ def test_crawl_registers_tables_with_glue_types_and_partitions(
 
 def test_new_partitions_are_invisible_until_the_next_crawl(study: Path, layout: LakeLayout) -> None:
     upload(study, layout, date(2025, 5, 9), show_progress=False)
-    catalog.crawl(layout)
+    crawler.crawl(layout)
     assert count(layout, "outcomes") == 3 * 2
     assert count(layout, "observations") == 3 * 3
 
     upload(study, layout, date(2025, 5, 10), show_progress=False)
     assert count(layout, "outcomes") == 3 * 2  # uploaded, not crawled: Athena would not see it
 
-    report = catalog.crawl(layout)
+    report = crawler.crawl(layout)
     assert report.tables["outcomes"].partitions_added == ["2025-05-09"]
     assert not report.tables["outcomes"].created
     assert count(layout, "outcomes") == 4 * 2
 
-    again = catalog.crawl(layout)
+    again = crawler.crawl(layout)
     assert all(not t.partitions_added for t in again.tables.values())
 
 
@@ -85,7 +85,7 @@ def test_schema_changes_and_removed_partitions_are_reported(
     study: Path, layout: LakeLayout
 ) -> None:
     upload(study, layout, date(2025, 5, 8), show_progress=False)
-    catalog.crawl(layout)
+    crawler.crawl(layout)
     src = next((study / "observations" / "day=2025-05-08").glob("*.json"))
     record = json.loads(src.read_text())
     record["sex"] = "female"
@@ -95,7 +95,7 @@ def test_schema_changes_and_removed_partitions_are_reported(
         leftover.unlink()
     (layout.outcomes / "day=2025-05-06").rmdir()
 
-    report = catalog.crawl(layout)
+    report = crawler.crawl(layout)
     assert report.tables["observations"].schema_changes == ["added column sex (string)"]
     assert report.tables["outcomes"].partitions_removed == ["2025-05-06"]
     assert count(layout, "outcomes") == 2 * 2
@@ -108,14 +108,14 @@ def test_folders_that_are_not_partitions_are_reported_not_catalogued(
 ) -> None:
     upload(study, layout, date(2025, 5, 8), show_progress=False)
     (layout.observations / "tmp").mkdir()
-    report = catalog.crawl(layout)
+    report = crawler.crawl(layout)
     assert [p.path.name for p in report.problems] == ["tmp"]
-    assert catalog.load_tables(layout)["observations"].partitions == ("2025-05-06", "2025-05-07")
+    assert glue.load_tables(layout)["observations"].partitions == ("2025-05-06", "2025-05-07")
 
 
 def test_catalog_survives_moving_the_lake(study: Path, layout: LakeLayout, tmp_path: Path) -> None:
     upload(study, layout, date(2025, 5, 8), show_progress=False)
-    catalog.crawl(layout)
+    crawler.crawl(layout)
     moved = LakeLayout(root=tmp_path / "moved")
     layout.root.rename(moved.root)
     assert count(moved, "observations") == 6
@@ -127,7 +127,7 @@ def test_catalog_file_holds_views_anyone_can_query_with_duckdb(
     import duckdb
 
     upload(study, layout, date(2025, 5, 9), show_progress=False)
-    catalog.crawl(layout)
+    crawler.crawl(layout)
     con = duckdb.connect(str(layout.catalog_db), read_only=True)
     try:
         outcomes = con.execute('SELECT count(*) FROM "zebra_fish_demo"."outcomes"').fetchone()

@@ -3,7 +3,7 @@
 * ``metadata``: what the researchers record about a fish (treatment, genetic
   markers, sex, length at each age); the baseline.
 * ``metadata+image``: the same plus the colour features of its images
-  (mean R, G, B and redness at each age, :mod:`zfish.features`).
+  (mean R, G, B and redness at each age, :mod:`zfish.ml.features`).
 
 Both are the same pipeline, a standardised logistic regression with one-hot
 categories, so their numbers differ only by the features and the
@@ -28,7 +28,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from zfish.dataset import (
+from zfish.exceptions import ValidationError
+from zfish.ml.dataset import (
     FISH,
     GENES,
     HATCH,
@@ -39,8 +40,7 @@ from zfish.dataset import (
     build_frame,
     split_by_hatch_date,
 )
-from zfish.exceptions import ValidationError
-from zfish.features import FEATURES
+from zfish.ml.features import FEATURES
 from zfish.settings import LakeLayout
 
 Kind = Literal["metadata", "metadata+image"]
@@ -84,7 +84,7 @@ def feature_columns(frame: pd.DataFrame, kind: Kind) -> FeatureColumns:
         if not images:
             raise ValidationError(
                 "the frame has no image features; build it with images=True "
-                "(zfish.dataset.build_frame)"
+                "(zfish.ml.dataset.build_frame)"
             )
         numeric += images
     return FeatureColumns(

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from zfish import console, partitions
+from zfish import console
 from zfish.exceptions import ValidationError
 from zfish.fsutil import atomic_write_bytes, remove_stale_temp_files
-from zfish.jsoncompact import JsonInputError, compact
+from zfish.lake import partitions
+from zfish.lake.jsoncompact import JsonInputError, compact
 from zfish.problems import Problem
 from zfish.settings import KINDS, LakeLayout, ensure_inside
 

@@ -1,9 +1,9 @@
 """What is in the lake, as frames for the exploration notebook: tables, days, labels, commits.
 
 Everything here reads the lake the way a data scientist would: Athena-style
-SQL over the catalog (:mod:`zfish.query`) and the Hudi table through hudi-rs
+SQL over the catalog (:mod:`zfish.catalog.query`) and the Hudi table through hudi-rs
 (:mod:`zfish.fishtable`). Nothing writes. The notebook only displays what
-these functions return and hands it to :mod:`zfish.plots`.
+these functions return and hands it to :mod:`zfish.ml.plots`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from zfish import catalog, fishtable
-from zfish.dataset import DATA_COLUMNS, FISH, LABEL, require_table
+from zfish import fishtable
+from zfish.catalog import glue
+from zfish.catalog.query import run_query
 from zfish.exceptions import ValidationError
-from zfish.features import image_path
-from zfish.query import run_query
+from zfish.ml.dataset import DATA_COLUMNS, FISH, LABEL, require_table
+from zfish.ml.features import image_path
 from zfish.settings import DATABASE, ENV_LAKE, TABLE_NAME, LakeLayout, default_lake_dir
 
 
@@ -43,7 +44,7 @@ def _sql(layout: LakeLayout, sql: str) -> pd.DataFrame:
 def catalog_tables(layout: LakeLayout) -> pd.DataFrame:
     """The catalogued tables: kind, registered partitions, columns, and rows (``count(*)``)."""
     rows = []
-    for name, entry in catalog.load_tables(layout).items():
+    for name, entry in glue.load_tables(layout).items():
         count = _sql(layout, f'SELECT count(*) AS n FROM "{DATABASE}"."{name}"')["n"].iloc[0]
         rows.append(
             {
@@ -63,7 +64,7 @@ def counts_per_day(layout: LakeLayout) -> pd.DataFrame:
     """Per day partition: observations uploaded, outcomes arriving, rows in the Hudi table."""
     frames = []
     for name in ("observations", "outcomes", TABLE_NAME):
-        if name not in catalog.load_tables(layout):
+        if name not in glue.load_tables(layout):
             continue
         counts = _sql(
             layout,

@@ -4,7 +4,7 @@ Figures are built with :class:`matplotlib.figure.Figure` directly, not
 through ``pyplot``: no global figure state, no GUI backend, nothing to close,
 and they render anywhere (``fig.savefig``, or a notebook's inline display)
 without a display server. The inputs are the frames that
-:mod:`zfish.explore`, :mod:`zfish.dataset` and :mod:`zfish.model` return.
+:mod:`zfish.ml.explore`, :mod:`zfish.ml.dataset` and :mod:`zfish.ml.model` return.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from zfish.dataset import LABEL
-from zfish.features import FEATURES, read_rgb
-from zfish.model import Evaluation
+from zfish.ml.dataset import LABEL
+from zfish.ml.features import FEATURES, read_rgb
+from zfish.ml.model import Evaluation
 
 HEALTHY_COLOUR = "#4c72b0"
 SICK_COLOUR = "#c44e52"

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from zfish.features import (
+from zfish.ml.features import (
     FEATURES,
     cache_path,
     image_features,

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from pyspark.sql import SparkSession
 
-from zfish import dataset, model
 from zfish.exceptions import ValidationError
 from zfish.generator import StudySpec
-from zfish.notebooks import SmallLake, build_small_lake
+from zfish.ml import dataset, model
+from zfish.ml.notebooks import SmallLake, build_small_lake
 
 # A treatment that raises P(condition) from 0.5 to 0.95, and images that show nothing:
 # whatever the models find must come from the metadata.

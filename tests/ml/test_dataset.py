@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from tests.support import expected_joined_rows
-from zfish import dataset
 from zfish.exceptions import ValidationError
-from zfish.features import FEATURES
 from zfish.generator.engine import red_level
-from zfish.notebooks import SmallLake
+from zfish.ml import dataset
+from zfish.ml.features import FEATURES
+from zfish.ml.notebooks import SmallLake
 from zfish.settings import LakeLayout
 
 pytestmark = [pytest.mark.spark]

@@ -1,0 +1,1 @@
+"""The ML end of the pipeline: image features, training frames, models, exploration, plots, notebooks."""
