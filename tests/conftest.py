@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,13 +15,46 @@ if TYPE_CHECKING:
     from zfish.ml.notebooks import SmallLake
 
 
+@functools.cache
+def _hudi_bundle() -> tuple[Path | None, str]:
+    """The JVM Hudi bundle, resolved once per run (downloaded into zfish's cache if needed)."""
+    from zfish import jars
+    from zfish.exceptions import PrerequisiteError
+
+    try:
+        return jars.hudi_bundle(), ""
+    except PrerequisiteError as exc:
+        return None, str(exc)
+
+
+@pytest.fixture(scope="session")
+def hudi_bundle() -> Path:
+    """The bundle jar; a test needing it fails on CI without it and skips elsewhere, saying why."""
+    from zfish import jars
+
+    path, why = _hudi_bundle()
+    if path is None:
+        if jars.require_bundle():
+            pytest.fail(f"the JVM Hudi tests must run here (CI): {why}", pytrace=False)
+        pytest.skip(f"no JVM Hudi: {why}")
+    return path
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
+    """The one SparkSession of the run; it carries the JVM Hudi bundle whenever it can be had."""
     from zfish.spark import get_spark
 
-    session = get_spark("zfish-tests")
+    path, _ = _hudi_bundle()
+    session = get_spark("zfish-tests", hudi=path is not None, hudi_bundle=str(path or "") or None)
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_hudi(spark: SparkSession, hudi_bundle: Path) -> SparkSession:
+    """The session, for tests that use the JVM Hudi datasource (it has the bundle)."""
+    return spark
 
 
 @pytest.fixture(scope="session")

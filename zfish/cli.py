@@ -335,7 +335,8 @@ def etl_options(func: F) -> F:
             "--hudi-bundle",
             envvar="ZFISH_HUDI_BUNDLE",
             default=None,
-            help="Path to hudi-spark3.5-bundle_2.12-0.15.0.jar for --writer spark-hudi [env ZFISH_HUDI_BUNDLE].",
+            help="The Hudi bundle jar for --writer spark-hudi [env ZFISH_HUDI_BUNDLE; default: "
+            "resolved once into zfish's cache, see `zfish bundle`].",
         ),
         click.option("--quiet", is_flag=True, help="No progress lines."),
     ]
@@ -447,6 +448,28 @@ def simulate_cmd(
         raise RejectedInputError(
             f"{rejected} input problem(s) over {len(days)} evening(s); see the summaries above"
         )
+
+
+@cli.command("bundle")
+@click.option(
+    "--offline", is_flag=True, help="Only look in the caches; never download (exit 5 if missing)."
+)
+@handle_errors
+def bundle_cmd(offline: bool) -> None:
+    """Get the JVM Hudi bundle for --writer spark-hudi and print its path.
+
+    Resolves org.apache.hudi:hudi-spark3.5-bundle_2.12:0.15.0 once, with Spark's
+    own --packages resolver (Ivy), or Maven when only Maven reaches the
+    registry, into zfish's cache (~/.cache/zfish/jars, or $ZFISH_CACHE).
+    Later runs find it there and download nothing.
+    """
+    from zfish import jars
+    from zfish.console import note
+
+    path = jars.hudi_bundle(download=not offline)
+    if path != jars.cached_path(jars.HUDI_BUNDLE):
+        note(f"using the copy in {path.parent}")
+    click.echo(str(path))
 
 
 @cli.command("timeline")

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
+from zfish import jars
 from zfish.exceptions import PrerequisiteError
 
 if TYPE_CHECKING:
@@ -20,14 +21,15 @@ if TYPE_CHECKING:
 
 APP_NAME = "zfish"
 
-# Options of the JVM Hudi datasource path (--writer spark-hudi); see zfish.etl.spark_hudi.
-HUDI_BUNDLE_COORDINATE = "org.apache.hudi:hudi-spark3.5-bundle_2.12:0.15.0"
+# What a session needs for the JVM Hudi datasource (--writer spark-hudi), as Glue sets it.
 HUDI_SPARK_CONF = {
     "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
     "spark.sql.extensions": "org.apache.spark.sql.hudi.HoodieSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.hudi.catalog.HoodieCatalog",
     "spark.kryo.registrator": "org.apache.spark.HoodieSparkKryoRegistrar",
 }
+# A class of the bundle, to ask a running JVM whether Hudi is on its classpath.
+_HUDI_PROBE_CLASS = "org.apache.hudi.DataSourceReadOptions"
 
 _LOG4J = os.path.join(os.path.dirname(os.path.abspath(__file__)), "log4j2.properties")
 _JVM_OPTIONS = f"-Duser.timezone=UTC -Dlog4j.configurationFile=file:{_LOG4J}"
@@ -84,11 +86,19 @@ def check_java() -> None:
 def get_spark(
     app_name: str = APP_NAME,
     *,
+    hudi: bool = False,
+    hudi_bundle: str | None = None,
     extra_conf: dict[str, str] | None = None,
-    packages: str | None = None,
-    jars: str | None = None,
 ) -> SparkSession:
-    """Return the process-wide SparkSession, creating it on first use."""
+    """Return the process-wide SparkSession, creating it on first use.
+
+    ``hudi=True`` puts the JVM Hudi bundle on the classpath (``hudi_bundle``,
+    else ``$ZFISH_HUDI_BUNDLE``, else the cached jar, resolved once with
+    Spark's ``--packages`` resolver, see :mod:`zfish.jars`) with the session
+    settings Hudi needs. Under ``spark-submit --packages ...`` the JVM already
+    has it and nothing is resolved. ``PrerequisiteError`` (exit 5) when the
+    bundle cannot be had, or when a session without it is already running.
+    """
     # Python workers must be this interpreter (the venv), not whatever python3 is on PATH.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -99,17 +109,49 @@ def get_spark(
 
     active = SparkSession.getActiveSession()
     if active is not None:
+        if hudi:
+            require_hudi(active)
         return active
-    check_java()
+    conf = dict(BASE_CONF)
+    launched = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit / pyspark started the JVM
+    if hudi:
+        conf.update(HUDI_SPARK_CONF)
+        if not launched:
+            conf["spark.jars"] = str(jars.hudi_bundle(hudi_bundle))
+    conf.update(extra_conf or {})
+    if not launched:
+        check_java()
     builder = SparkSession.builder.master(os.environ.get("ZFISH_SPARK_MASTER", "local[2]")).appName(
         app_name
     )
-    for key, value in {**BASE_CONF, **(extra_conf or {})}.items():
+    for key, value in conf.items():
         builder = builder.config(key, value)
-    if packages:
-        builder = builder.config("spark.jars.packages", packages)
-    if jars:
-        builder = builder.config("spark.jars", jars)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    if hudi:
+        require_hudi(spark)
     return spark
+
+
+def has_hudi(spark: SparkSession) -> bool:
+    """True when the session's JVM can load the Hudi Spark datasource."""
+    try:
+        jvm = spark.sparkContext._jvm
+        assert jvm is not None
+        jvm.java.lang.Class.forName(
+            _HUDI_PROBE_CLASS, False, jvm.Thread.currentThread().getContextClassLoader()
+        )
+    except Exception:
+        return False
+    return True
+
+
+def require_hudi(spark: SparkSession) -> None:
+    """``PrerequisiteError`` unless the running session has the Hudi datasource."""
+    if not has_hudi(spark):
+        raise PrerequisiteError(
+            f"this Spark session has no JVM Hudi ({jars.HUDI_BUNDLE.coordinate} is not on its "
+            "classpath), and jars cannot be added to a running JVM. Fix: start it with the "
+            f"bundle: spark-submit --packages {jars.HUDI_BUNDLE.coordinate} ..., or let zfish "
+            "start the session (zfish etl --writer spark-hudi)"
+        )

@@ -148,23 +148,13 @@ def test_spark_hudi_options_keep_the_seed_options_and_disable_the_metadata_table
     assert options[fishtable.END_DATE_KEY] == "x"
 
 
-HUDI_BUNDLE = next(
-    iter(sorted(Path.home().glob(".ivy2/jars/org.apache.hudi_hudi-spark3.5-bundle_2.12-*.jar"))),
-    None,
-)
-
-
-@pytest.mark.skipif(
-    HUDI_BUNDLE is None and not __import__("os").environ.get("ZFISH_HUDI_BUNDLE"),
-    reason="the JVM Hudi bundle (hudi-spark3.5-bundle_2.12-0.15.0.jar) is not available here: "
-    "Maven Central is unreachable; set ZFISH_HUDI_BUNDLE to run this test",
-)
-def test_spark_hudi_writer_produces_the_same_rows(tmp_path: Path, default_study: Path) -> None:
-    import os
+def test_spark_hudi_writer_produces_the_same_rows(
+    tmp_path: Path, default_study: Path, hudi_bundle: Path
+) -> None:
     import subprocess
     import sys
 
-    bundle = os.environ.get("ZFISH_HUDI_BUNDLE") or str(HUDI_BUNDLE)
+    bundle = str(hudi_bundle)
     layout = LakeLayout(root=tmp_path / "lake")
     upload(default_study, layout, date(2025, 5, 10), show_progress=False)
     # A separate process: the JVM writer needs its own session configuration.

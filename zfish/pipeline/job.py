@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zfish import console, fishtable
+from zfish import console, fishtable, jars
 from zfish.catalog import crawler
 from zfish.exceptions import RejectedInputError, ValidationError, ZfishError
 from zfish.hudi import CommitResult, HudiTable
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 WRITER_NATIVE = "native"
 WRITER_SPARK_HUDI = "spark-hudi"
 WRITERS = (WRITER_NATIVE, WRITER_SPARK_HUDI)
-ENV_HUDI_BUNDLE = "ZFISH_HUDI_BUNDLE"
 
 
 @dataclass(frozen=True)
@@ -278,22 +277,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--prefix", default=None)
     parser.add_argument("--table", default=None, help="table location: path or s3://bucket/key")
     parser.add_argument("--writer", choices=WRITERS, default=WRITER_NATIVE)
-    parser.add_argument("--hudi-bundle", default=os.environ.get(ENV_HUDI_BUNDLE))
+    parser.add_argument("--hudi-bundle", default=os.environ.get(jars.ENV_HUDI_BUNDLE))
     parser.add_argument("--quiet", action="store_true")
     return parser
 
 
 def session_for(writer: str, hudi_bundle: str | None) -> SparkSession:
-    """The shared session; the JVM writer also needs Hudi's extensions and its bundle."""
-    from zfish.spark import HUDI_BUNDLE_COORDINATE, HUDI_SPARK_CONF, get_spark
+    """The shared session; the JVM writer also needs Hudi's bundle and session extensions."""
+    from zfish.spark import get_spark
 
-    if writer == WRITER_SPARK_HUDI:
-        if hudi_bundle:
-            if not Path(hudi_bundle).is_file():
-                raise ValidationError(f"--hudi-bundle {hudi_bundle} does not exist")
-            return get_spark(extra_conf=HUDI_SPARK_CONF, jars=hudi_bundle)
-        return get_spark(extra_conf=HUDI_SPARK_CONF, packages=HUDI_BUNDLE_COORDINATE)
-    return get_spark()
+    return get_spark(hudi=writer == WRITER_SPARK_HUDI, hudi_bundle=hudi_bundle)
 
 
 def print_report(report: EtlReport) -> None:
