@@ -191,6 +191,11 @@ class WriteOptions:
     # A lock whose owner runs on another host cannot be probed; after this many
     # seconds without a refresh it is considered abandoned.
     lock_expiry_seconds: float = 6 * 3600.0
+    # zfish's own, no Hudi equivalent: an upserted record whose data columns equal
+    # the stored ones is left alone (it keeps its commit time), and a file group
+    # without a real change is not rewritten. The snapshot's data is the same as
+    # with Hudi's rewrite; an incremental query then returns only real changes.
+    skip_unchanged: bool = False
 
     def __post_init__(self) -> None:
         if self.cleaner_commits_retained < 1:
