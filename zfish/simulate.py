@@ -39,7 +39,7 @@ class EveningReport:
     catalog_counts: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
-    def rows(self) -> list[tuple[str, str]]:
+    def rows(self, *, verbose: bool = False) -> list[tuple[str, str]]:
         rows: list[tuple[str, str]] = [("evening", f"{self.day} {EVENING_HOUR}:00")]
         if self.generated:
             rows.append(("study", "generated (default seed)"))
@@ -60,17 +60,25 @@ class EveningReport:
         if self.etl is not None:
             etl = self.etl
             if etl.commit is not None:
+                unchanged = etl.labelled_rows - etl.rows_changed
                 rows.append(
                     (
                         "upserted",
                         f"{etl.labelled_rows} rows ({etl.commit.num_inserts} inserted, "
-                        f"{etl.commit.num_updates} updated) in commit {etl.commit.instant}",
+                        f"{etl.commit.num_updates} updated"
+                        + (f", {unchanged} unchanged" if unchanged > 0 else "")
+                        + f") in commit {etl.commit.instant}",
                     )
                 )
             rows.append(("window", etl.read_window.note))
             if etl.quarantined_total:
                 rows.append(("quarantined", f"{etl.quarantined_total} -> {etl.quarantine_path}"))
         rows.append(("seconds", ", ".join(f"{k} {v:.1f}" for k, v in self.stage_seconds.items())))
+        if verbose and self.etl is not None:
+            where = (
+                f", file groups written in the {self.etl.written_in}" if self.etl.written_in else ""
+            )
+            rows.append(("spark jobs", f"{self.etl.spark_jobs} in the etl{where}"))
         return rows
 
 
@@ -114,6 +122,7 @@ def evening(
     *,
     window_days: int = window.DEFAULT_WINDOW_DAYS,
     writer: str = job.WRITER_NATIVE,
+    reprocess_window: bool = False,
     show_progress: bool = True,
 ) -> EveningReport:
     """Generate (if needed), upload until ``day``, crawl, run the ETL for ``day`` 18:00."""
@@ -142,7 +151,12 @@ def evening(
     report.etl = job.run(
         spark,
         layout,
-        job.EtlOptions(end_date=end, window_days=window_days, writer=writer),
+        job.EtlOptions(
+            end_date=end,
+            window_days=window_days,
+            writer=writer,
+            reprocess_window=reprocess_window,
+        ),
         show_progress=show_progress,
     )
     report.stage_seconds["etl"] = time.perf_counter() - t
@@ -159,7 +173,7 @@ def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def print_evening(report: EveningReport) -> None:
-    console.summary(f"simulated evening {report.day}", report.rows())
+def print_evening(report: EveningReport, *, verbose: bool = False) -> None:
+    console.summary(f"simulated evening {report.day}", report.rows(verbose=verbose))
     if report.upload and report.upload.problems:
         console.note(f"upload: {len(report.upload.problems)} problem(s), see `zfish upload`")
