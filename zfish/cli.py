@@ -433,6 +433,7 @@ def simulate_cmd(
 
     One evening: --day 2025-05-11. A range in one process: --from 2025-05-10 --to 2025-05-20.
     """
+    from zfish.catalog.counts import Counter
     from zfish.exceptions import RejectedInputError
     from zfish.pipeline import job
     from zfish.simulate import days_between, evening, print_evening
@@ -443,6 +444,7 @@ def simulate_cmd(
         raise click.UsageError("give --day YYYY-MM-DD, or --from and --to for a range")
     days = [day] if day is not None else days_between(first, last)  # type: ignore[arg-type]
     spark = job.session_for(writer, hudi_bundle)
+    counter = Counter(settings.layout)  # shared by the evenings: it re-asks only what changed
     rejected = 0
     for evening_day in days:
         report = evening(
@@ -454,6 +456,7 @@ def simulate_cmd(
             writer=writer,
             reprocess_window=reprocess_window,
             show_progress=not quiet,
+            counter=counter,
         )
         print_evening(report, verbose=verbose)
         rejected += len(report.upload.problems) if report.upload else 0

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from zfish import console
 from zfish.catalog import crawler
-from zfish.exceptions import ValidationError, ZfishError
+from zfish.catalog.counts import Counter
+from zfish.exceptions import ValidationError
 from zfish.lake import partitions
 from zfish.lake.upload import UploadReport, upload
 from zfish.pipeline import job, window
@@ -100,18 +101,13 @@ def ensure_study(data_dir: Path) -> bool:
     return True
 
 
-def catalog_counts(layout: LakeLayout) -> dict[str, int]:
-    """Row counts the seed's Athena queries return right now."""
-    from zfish.catalog.query import run_query
+def catalog_counts(layout: LakeLayout, counter: Counter | None = None) -> dict[str, int]:
+    """Row counts the seed's Athena queries return right now.
 
-    counts = {}
-    for table in ("observations", "outcomes", "joined_fish_data"):
-        try:
-            result = run_query(layout, f'SELECT count(*) AS n FROM "zebra_fish_demo"."{table}"')
-        except ZfishError:  # a table not catalogued yet has no count to show
-            continue
-        counts[f"zebra_fish_demo.{table}"] = int(result.table.column("n")[0].as_py())
-    return counts
+    Pass the same ``counter`` for every evening of a range: it asks only about
+    partitions (and Hudi snapshots) that changed since the last evening.
+    """
+    return (counter or Counter(layout)).counts()
 
 
 def evening(
@@ -124,6 +120,7 @@ def evening(
     writer: str = job.WRITER_NATIVE,
     reprocess_window: bool = False,
     show_progress: bool = True,
+    counter: Counter | None = None,
 ) -> EveningReport:
     """Generate (if needed), upload until ``day``, crawl, run the ETL for ``day`` 18:00."""
     last = lake_last_day(layout)
@@ -162,7 +159,7 @@ def evening(
     report.stage_seconds["etl"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    report.catalog_counts = catalog_counts(layout)
+    report.catalog_counts = catalog_counts(layout, counter)
     report.stage_seconds["query"] = time.perf_counter() - t
     return report
 

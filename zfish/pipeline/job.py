@@ -319,7 +319,12 @@ def _run(
                 report.labelled_rows = rows.count()
                 sinks.write_spark_hudi(rows, table_path, fishtable.TABLE_SPEC, extra)
         with _stage(report, "catalog", show_progress):
-            crawler.register_hudi_table(layout, table_path)
+            unchanged = report.commit is not None and not (
+                report.commit.files_written or report.commit.num_deletes
+            )
+            # Hudi's catalog sync; a commit that wrote no file leaves the snapshot as it was.
+            if not (unchanged and crawler.hudi_table_registered(layout, table_path)):
+                crawler.register_hudi_table(layout, table_path)
             report.table_rows = fishtable.count_rows(table_path)
     finally:
         observations.unpersist()
