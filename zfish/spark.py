@@ -51,6 +51,9 @@ BASE_CONF = {
     # Thousands of one-line JSON files: pack many into one task instead of one task per file.
     "spark.sql.files.openCostInBytes": "8192",
     "spark.sql.files.maxPartitionBytes": "64m",
+    # The lake is local files (thousands of small ones): Hadoop's checksum layer would look
+    # for a .crc beside each one it opens and write one beside each it writes.
+    "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
     # Partition values like 2025-05-10 stay strings, as the Glue crawler catalogues them.
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
@@ -131,9 +134,11 @@ def get_spark(
 
         if SparkContext._gateway is None:  # this call launches the driver JVM
             archive = _driver_start_up(conf, java, banner)
-    builder = SparkSession.builder.master(os.environ.get("ZFISH_SPARK_MASTER", "local[2]")).appName(
-        app_name
-    )
+    builder = SparkSession.builder.appName(app_name)
+    # Under spark-submit the JVM already has its --master (e.g. spark://host:7077); keep it.
+    master = os.environ.get("ZFISH_SPARK_MASTER") or (None if launched else "local[2]")
+    if master:
+        builder = builder.master(master)
     for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
