@@ -79,7 +79,7 @@ import json, sys, time
 from zfish import fishtable
 from zfish.hudi import HudiTable
 n, path = int(sys.argv[1]), sys.argv[2]
-data = batches(n, %(days)d, %(upserts)d, %(changed)r)
+data = batches(n, @DAYS@, @UPSERTS@, @CHANGED@)
 table = HudiTable.create(path, fishtable.TABLE_SPEC)
 times = []
 for batch in data:
@@ -99,7 +99,7 @@ from zfish import fishtable
 from zfish.pipeline import sinks
 from zfish.spark import get_spark
 n, path = int(sys.argv[1]), sys.argv[2]
-data = batches(n, %(days)d, %(upserts)d, %(changed)r)
+data = batches(n, @DAYS@, @UPSERTS@, @CHANGED@)
 spark = get_spark("bench-writer", hudi=True)
 options = sinks.spark_hudi_options(fishtable.TABLE_SPEC, {})
 times = []
@@ -117,7 +117,11 @@ spark.stop()
 
 
 def _run(code: str, rows: int, path: Path, env: dict[str, str]) -> tuple[dict, measure.Measured]:
-    script = code % {"days": DAYS, "upserts": UPSERTS, "changed": CHANGED}
+    script = (
+        code.replace("@DAYS@", str(DAYS))
+        .replace("@UPSERTS@", str(UPSERTS))
+        .replace("@CHANGED@", repr(CHANGED))
+    )
     got = measure.python(script, str(rows), str(path), env=env, timeout=1800)
     return json.loads(got.stdout.split("WRITER", 1)[1]), got
 

@@ -51,9 +51,6 @@ BASE_CONF = {
     # Thousands of one-line JSON files: pack many into one task instead of one task per file.
     "spark.sql.files.openCostInBytes": "8192",
     "spark.sql.files.maxPartitionBytes": "64m",
-    # The lake is local files (thousands of small ones): Hadoop's checksum layer would look
-    # for a .crc beside each one it opens and write one beside each it writes.
-    "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
     # Partition values like 2025-05-10 stay strings, as the Glue crawler catalogues them.
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",

@@ -151,7 +151,7 @@ def cluster(tmp_path: Path) -> Iterator[str]:
                 proc.wait()
 
 
-def submit(master: str, lake: Path, end: str, *extra: str) -> str:
+def submit(master: str, lake: Path, end: str, *job_args: str, jars: Path | None = None) -> str:
     spark_submit = str(BIN / "spark-submit")
     run = subprocess.run(
         [
@@ -162,13 +162,14 @@ def submit(master: str, lake: Path, end: str, *extra: str) -> str:
             "spark.executor.memory=512m",
             "--conf",
             "spark.cores.max=2",
-            *extra,
+            *(["--jars", str(jars)] if jars else []),
             str(SCRIPT),
             "--lake",
             str(lake),
             "--end-date",
             end,
             "--verbose",
+            *job_args,
         ],
         capture_output=True,
         text=True,
@@ -201,7 +202,7 @@ def test_the_job_on_a_standalone_cluster_matches_local_mode(
         out = submit(cluster, lakes["native"], end)
         # The native writer wrote its file groups in tasks on the workers, not in the driver.
         assert "file groups written in the tasks" in out, out
-        submit(cluster, lakes["jvm"], end, "--jars", str(hudi_bundle), "--writer", "spark-hudi")
+        submit(cluster, lakes["jvm"], end, "--writer", "spark-hudi", jars=hudi_bundle)
         expected = table_rows(lakes["local"])
         assert len(expected) == {"2025-05-10": 60, "2025-05-11": 75}[end[:10]]
         assert table_rows(lakes["native"]) == expected
