@@ -127,6 +127,11 @@ def _claim_dump(folder: Path, key: str) -> bool:
             continue
         with os.fdopen(fd, "w") as fh:
             fh.write(str(os.getpid()))
+        # Dumps of a process that died before it could check them (killed, or a crash).
+        for stale in folder.glob(f"{key}.*.tmp"):
+            pid = stale.name.split(".")[1]
+            if not (pid.isdigit() and _pid_alive(int(pid))):
+                stale.unlink(missing_ok=True)
         return True
     return False
 
@@ -138,6 +143,8 @@ def plan_archive(java: str, java_banner: str, spark_home: Path, options: str) ->
     try:
         key = archive_key(java, java_banner, spark_home, options)
         folder = cds_dir()
+        if any(c.isspace() or c in "'\"" for c in str(folder)):
+            return ArchivePlan("")  # Spark splits extraJavaOptions at spaces
         archive = folder / f"{key}.jsa"
         if _usable(archive):
             return ArchivePlan(f"-XX:SharedArchiveFile={archive} -Xshare:auto {_QUIET_CDS}", key)

@@ -135,14 +135,15 @@ class EtlReport:
 def _job_group(spark: SparkSession, description: str) -> Iterator[str]:
     """Tag the Spark jobs of one run, so they can be counted (``--verbose``)."""
     sc = spark.sparkContext
-    key = "spark.jobGroup.id"
-    previous = sc.getLocalProperty(key)
+    keys = ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel")
+    previous = {key: sc.getLocalProperty(key) for key in keys}
     group = f"zfish-etl-{uuid.uuid4().hex}"
     sc.setJobGroup(group, description)
     try:
         yield group
     finally:
-        sc.setLocalProperty(key, previous)  # type: ignore[arg-type]
+        for key, value in previous.items():
+            sc.setLocalProperty(key, value)  # type: ignore[arg-type]
 
 
 def _count_jobs(spark: SparkSession, group: str) -> int:
