@@ -317,7 +317,7 @@ def main(quick: bool = False) -> None:
     started = datetime.now()
     work = Work()
     try:
-        cold_evening(work, rounds=1 if quick else 3)
+        cold_evening(work, rounds=1 if quick else 2)
         warm_evenings(work, QUICK_SEASON if quick else SEASON)
         rate = 50 if quick else 500
         point = hundred_x(work, rate, rounds=1)
