@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
+
 from zfish import console, fishtable, jars
 from zfish.catalog import crawler
 from zfish.exceptions import RejectedInputError, ValidationError, ZfishError
@@ -326,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{report.quarantined_total} record(s) quarantined in {report.quarantine_path}"
             )
     except ZfishError as exc:
-        console.err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        console.err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         return exc.exit_code
     return 0
 
