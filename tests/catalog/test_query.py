@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from tests.support import write_study
 from zfish.catalog import crawler
-from zfish.catalog.query import athena_text, run_query
+from zfish.catalog.query import run_query
+from zfish.catalog.render import athena_text
 from zfish.cli import cli
 from zfish.exceptions import QueryError
 from zfish.lake.upload import upload
@@ -64,9 +65,17 @@ def test_only_single_read_statements_are_allowed(layout: LakeLayout, sql: str) -
     assert not Path("/tmp/zfish-should-not-exist.csv").exists()
 
 
-def test_files_outside_the_dataset_cannot_be_read(layout: LakeLayout) -> None:
-    with pytest.raises(QueryError, match="disabled by configuration"):
-        run_query(layout, "SELECT * FROM read_csv('/etc/hostname')")
+@pytest.mark.parametrize(
+    ("sql", "error"),
+    [
+        ("SELECT * FROM read_csv('/etc/hostname')", "FUNCTION_NOT_FOUND: line 1:15: Table function 'read_csv'"),
+        ("SELECT read_text('/etc/hostname')", "FUNCTION_NOT_FOUND: line 1:8: Function 'read_text'"),
+        ("SELECT * FROM '/etc/hostname'", "SYNTAX_ERROR"),
+    ],
+)
+def test_files_outside_the_dataset_cannot_be_read(layout: LakeLayout, sql: str, error: str) -> None:
+    with pytest.raises(QueryError, match=re.escape(error)):
+        run_query(layout, sql)
 
 
 def test_unknown_table_lists_the_catalogued_ones(layout: LakeLayout) -> None:
