@@ -26,6 +26,8 @@ query corpus:
 * Date arithmetic stays a date: ``date_add('day', 1, d)``, ``d + INTERVAL '1'
   DAY`` and ``date_trunc('month', d)`` on a DATE return a DATE in Trino, a
   TIMESTAMP in DuckDB.
+* ``json_extract_scalar`` is NULL when the path selects an object or an array
+  (DuckDB's ``->>`` returns their JSON text).
 * ``cardinality`` of a map uses DuckDB's ``cardinality`` (``array_length``
   rejects maps).
 * Integer division truncates (``5 / 2`` is 2): sqlglot does this once the
@@ -164,11 +166,19 @@ def name_outputs(tree: exp.Expr) -> None:
     if select is None:
         return
     named = select.meta.get("zfish_named", [])
+    renamed: dict[str, str] = {}
     for i, projection in enumerate(select.expressions):
         if i in named:
             continue
         inner = projection.this if isinstance(projection, exp.Alias) else projection
+        if isinstance(projection, exp.Alias):
+            renamed[projection.alias] = f"_col{i}"
         projection.replace(exp.alias_(inner.copy(), f"_col{i}"))
+    # ORDER BY 1 became a reference to qualify's alias: follow the new name.
+    order = select.args.get("order")
+    for column in order.find_all(exp.Column) if order is not None else []:
+        if not column.table and column.name in renamed:
+            column.set("this", exp.to_identifier(renamed[column.name]))
 
 
 def _is_date(node: exp.Expr) -> bool:
@@ -219,6 +229,15 @@ def _fix(node: exp.Expr) -> exp.Expr:
             .when(has_null, exp.null())
             .else_(exp.false())
         )
+    if isinstance(node, exp.JSONExtractScalar) and not node.meta.get("zfish_fixed"):
+        # Trino: NULL when the path selects an object or an array, not their JSON text.
+        node.meta["zfish_fixed"] = True
+        selected = exp.JSONExtract(this=node.this.copy(), expression=node.expression.copy())
+        kind = exp.Anonymous(this="JSON_TYPE", expressions=[selected])
+        nested = exp.In(
+            this=kind, expressions=[exp.Literal.string("OBJECT"), exp.Literal.string("ARRAY")]
+        )
+        return exp.case().when(nested, exp.null()).else_(node)
     if isinstance(node, exp.ArraySize) and node.this.type is not None:
         if node.this.is_type(exp.DType.MAP):
             return exp.Anonymous(this="CARDINALITY", expressions=[node.this])

@@ -174,7 +174,7 @@ def _resolve_tables(sql: str, tree: exp.Expr, tables: dict[str, glue.TableEntry]
     """Check every table reference against the catalog and note what replaces it."""
     plan = _Plan()
     ctes = _cte_names(tree)
-    for i, table in enumerate(list(tree.find_all(exp.Table))):
+    for table in list(tree.find_all(exp.Table)):
         where = dialect.node_position(sql, table)
         if not isinstance(table.this, exp.Identifier):
             name = table.this.sql_name() if isinstance(table.this, exp.Func) else table.name
@@ -210,7 +210,7 @@ def _resolve_tables(sql: str, tree: exp.Expr, tables: dict[str, glue.TableEntry]
         table.set("catalog", exp.to_identifier(CATALOG))
         table.set("db", exp.to_identifier(DATABASE))
         table.set("this", exp.to_identifier(name))
-        table.meta["zfish_source"] = i
+        table.meta["zfish_source"] = len(plan.sources)
         plan.sources.append(source)
     return plan
 
