@@ -92,7 +92,9 @@ def test_show_tables_databases_partitions_columns(small_lake: SmallLake) -> None
 
 def test_show_create_table_json(small_lake: SmallLake) -> None:
     ddl = "\n".join(r[0] for r in _rows(small_lake, "SHOW CREATE TABLE outcomes"))
-    assert ddl.startswith("CREATE EXTERNAL TABLE `outcomes`(\n  `fish_id` string COMMENT 'from deserializer', ")
+    assert ddl.startswith(
+        "CREATE EXTERNAL TABLE `outcomes`(\n  `fish_id` string COMMENT 'from deserializer', "
+    )
     assert "PARTITIONED BY ( \n  `day` string)" in ddl
     assert "ROW FORMAT SERDE \n  'org.openx.data.jsonserde.JsonSerDe' " in ddl
     assert "'paths'='condition_developed,fish_id'" in ddl
@@ -138,7 +140,10 @@ def test_show_tblproperties(small_lake: SmallLake) -> None:
 @pytest.mark.parametrize(
     ("sql", "message"),
     [
-        ("DESCRIBE nope", "TABLE_NOT_FOUND: line 1:10: Table 'awsdatacatalog.zebra_fish_demo.nope' does not exist"),
+        (
+            "DESCRIBE nope",
+            "TABLE_NOT_FOUND: line 1:10: Table 'awsdatacatalog.zebra_fish_demo.nope' does not exist",
+        ),
         ("SHOW TABLES IN other", "SCHEMA_NOT_FOUND: line 1:16: Schema 'other' does not exist"),
         ("SHOW PARTITIONS", "SYNTAX_ERROR"),
         ("SHOW FUNCTIONS", "SYNTAX_ERROR: line 1:6: mismatched input 'FUNCTIONS'"),

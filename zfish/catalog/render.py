@@ -5,7 +5,7 @@ timestamps ``2025-05-10 12:00:00.000`` (``... UTC`` with a zone), structs and
 maps ``{gene_a=true, gene_b=false}``, arrays ``[1, 3, 5]``. The CSV is
 Athena's result file: a header, every field quoted, NULL an empty unquoted
 field (an empty string is ``""``). JSON lines keep numbers numbers (DuckDB's
-128-bit sums and counts too, and decimals with their digits) and write the
+128-bit sums and counts as integers, decimals as numbers) and write the
 other values as Athena prints them.
 """
 
@@ -72,19 +72,6 @@ def _is_list(kind: pa.DataType) -> bool:
     )
 
 
-class _Number(float):
-    """A decimal that JSON writes with its own digits (json has no Decimal)."""
-
-    def __init__(self, value: Decimal) -> None:
-        self.text = str(value)
-
-    def __new__(cls, value: Decimal) -> _Number:
-        return super().__new__(cls, float(value))
-
-    def __repr__(self) -> str:
-        return self.text
-
-
 def _json_value(value: Any, kind: pa.DataType | None) -> Any:
     if value is None or isinstance(value, (bool, int, str)):
         return value
@@ -95,7 +82,7 @@ def _json_value(value: Any, kind: pa.DataType | None) -> Any:
     if isinstance(value, Decimal):
         if value == value.to_integral_value() and value.as_tuple().exponent == 0:
             return int(value)
-        return _Number(value)
+        return float(value)  # a JSON number (doubles' precision: 15-17 digits)
     if isinstance(value, dict):
         types = (
             {f.name: f.type for f in kind.fields}
