@@ -230,9 +230,7 @@ def _version_instant(sql: str, version: exp.Version) -> str:
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_external_access = false")
-        stamp = con.execute(
-            f"SELECT CAST({dialect.translate_expression(value.sql(dialect='trino'))} AS TIMESTAMPTZ)"
-        ).fetchone()
+        stamp = con.execute(dialect.translate_expression(value.sql(dialect="trino"))).fetchone()
     except (duckdb.Error, UnsupportedError) as exc:
         raise fail(
             "INVALID_ARGUMENT",
@@ -244,7 +242,8 @@ def _version_instant(sql: str, version: exp.Version) -> str:
     moment = stamp[0] if stamp else None
     if not isinstance(moment, datetime):
         raise fail("INVALID_ARGUMENT", dialect.node_position(sql, value), "the timestamp is NULL")
-    moment = moment.astimezone(UTC)
+    # A timestamp without a zone is UTC, Athena's session zone.
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     return moment.strftime("%Y%m%d%H%M%S") + f"{moment.microsecond // 1000:03d}"
 
 
