@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import click
+from rich.markup import escape
 
 from zfish import __version__
 from zfish.console import err
@@ -47,7 +48,8 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ZfishError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            # escape: JVM messages carry [brackets] that rich would take for markup
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             err.print("interrupted; nothing half-written was left behind")

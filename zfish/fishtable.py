@@ -1,7 +1,8 @@
 """The study's Hudi table ``joined_fish_data``: its definition, its timeline, and reads.
 
-Writes go through :mod:`zfish.hudi` (the ETL job); every read here goes
-through the ``hudi`` package (Apache hudi-rs), the independent reader.
+Writes come from the ETL job, through :mod:`zfish.hudi` or the JVM Hudi
+datasource (``--writer spark-hudi``); every read here goes through the
+``hudi`` package (Apache hudi-rs), the independent reader, whichever wrote.
 Simulated evenings map to commits through the ETL's end date, which each
 commit carries in its extra metadata, so ``--as-of 2025-05-10`` means "the
 table as the 2025-05-10 evening's run left it".

@@ -48,7 +48,8 @@ dropped or retyped.
 Not supported on purpose: Merge-on-Read, the metadata table, table versions
 other than 6, key generators other than Simple/Complex/Nonpartitioned,
 URL-encoded partitions, timeline archival, savepoints, and concurrent writers
-(one writer at a time, enforced by the lock; JVM writers do not see it).
+(one writer at a time, enforced by the lock; a JVM writer that zfish does not
+run does not see it).
 """
 
 from zfish.hudi.options import BloomFilterType, MergeMode, WriteOptions
