@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+from archive_testlib import OPTIONS, active_commits, build, commit_n
 from hudi_testlib import (
     assert_clean_state,
     completed_commits,
@@ -40,34 +41,6 @@ from zfish.hudi.timeline import (
     Timeline,
     instant_path,
 )
-
-OPTIONS = WriteOptions(bloom_num_entries=200)
-DAYS = ("d0", "d1", "d2", "d3")
-
-
-def day_of(key: str) -> str:
-    return DAYS[sum(map(ord, key)) % len(DAYS)]
-
-
-def commit_n(table: HudiTable, oracle: dict[str, int], n: int, opts: WriteOptions = OPTIONS) -> str:
-    """Upsert one updated key and one new key; returns the instant."""
-    keys = [f"k{n % 9}", f"n{n}"]
-    result = table.upsert(rows(keys, [day_of(k) for k in keys], n, n), options=opts)
-    assert result.archive_error is None
-    assert result.clean_error is None
-    oracle.update(dict.fromkeys(keys, n))
-    return result.instant
-
-
-def build(base: Path, count: int, opts: WriteOptions = OPTIONS) -> tuple[HudiTable, dict, list]:
-    table = HudiTable.create(str(base), fish_spec())
-    oracle: dict[str, int] = {}
-    instants = [commit_n(table, oracle, n, opts) for n in range(count)]
-    return table, oracle, instants
-
-
-def active_commits(base: Path) -> list[str]:
-    return [i.timestamp for i in Timeline.load(Storage(str(base))).completed_writes()]
 
 
 def archived_commits(table: HudiTable) -> list[str]:
