@@ -11,6 +11,19 @@ from zfish.hudi.storage import Storage
 from zfish.hudi.timeline import Timeline
 
 OPTIONS = WriteOptions(bloom_num_entries=200)
+
+# A child process making commit 30 (``commit_n``) on the table argv[1]; the crash tests
+# run it with ZFISH_HUDI_FAULT set (argv[2] is this folder, for the import).
+CHILD = """
+import sys
+from zfish.hudi import HudiTable, WriteOptions
+sys.path.insert(0, sys.argv[2])
+from archive_testlib import OPTIONS, commit_n
+oracle = {}
+table = HudiTable.open(sys.argv[1])
+commit_n(table, oracle, 30, OPTIONS)
+print("survived")
+"""
 DAYS = ("d0", "d1", "d2", "d3")
 
 

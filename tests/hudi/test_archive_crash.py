@@ -17,23 +17,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from archive_testlib import OPTIONS, active_commits, build, commit_n, expected_after
+from archive_testlib import CHILD, OPTIONS, active_commits, build, commit_n, expected_after
 from hudi_testlib import assert_clean_state, completed_commits, id_values, snapshot
 
 from zfish.hudi import HudiTable
 from zfish.hudi import archive as arch
 from zfish.hudi.storage import Storage
-
-CHILD = """
-import sys
-from zfish.hudi import HudiTable, WriteOptions
-sys.path.insert(0, sys.argv[2])
-from archive_testlib import OPTIONS, commit_n
-oracle = {}
-table = HudiTable.open(sys.argv[1])
-commit_n(table, oracle, 30, OPTIONS)
-print("survived")
-"""
 
 # 11 commits go: 22 requested/inflight files are deleted first, then 11 completed ones.
 SCENARIOS = (

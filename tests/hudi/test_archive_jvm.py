@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from archive_testlib import active_commits, build, commit_n, day_of, expected_after
+from archive_testlib import CHILD, active_commits, build, commit_n, day_of, expected_after
 from hudi_testlib import fish_spec, id_values, rows, snapshot
 
 from zfish.hudi import HudiTable
@@ -180,4 +180,36 @@ def test_zfish_carries_on_after_the_jvm_archives(spark_hudi: Any, tmp_path: Path
     archived_by_jvm_view = sorted(jvm_archived_commit_metadata(spark_hudi, base))
     assert archived_by_jvm_view == [i for i in instants if i not in active_commits(base)]
     assert jvm_rows(spark_hudi, base) == oracle
+    assert id_values(snapshot(base)) == oracle
+
+
+def test_the_jvm_reads_a_table_whose_archival_was_killed(spark_hudi: Any, tmp_path: Path) -> None:
+    """SIGKILL amid the deletions: the JVM reads and writes it; zfish's next archival repairs."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    base = tmp_path / "t"
+    build(base, 30)
+    here = str(Path(__file__).resolve().parent)
+    env = {**os.environ, "ZFISH_HUDI_FAULT": "mid_archive_delete:27"}
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(base), here], env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
+    oracle = expected_after(31)
+    assert len(active_commits(base)) == 26  # 5 of 11 archived commits deleted so far
+    assert jvm_rows(spark_hudi, base) == oracle
+    assert len(jvm_archived_commit_metadata(spark_hudi, base)) == 11
+
+    jvm_upsert(spark_hudi, base, oracle, 31)
+    assert jvm_rows(spark_hudi, base) == oracle
+    table = HudiTable.open(str(base))
+    commit_n(table, oracle, 32)  # its archival deletes what the archive holds
+    active = active_commits(base)
+    archived = [r.timestamp for r in arch.archived_writes(table.storage, table.properties)]
+    assert set(active).isdisjoint(archived)
+    assert len(active) == 22
+    assert jvm_all_commits(spark_hudi, base) == sorted(archived + active)
     assert id_values(snapshot(base)) == oracle
