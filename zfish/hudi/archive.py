@@ -346,18 +346,33 @@ def _complete_interrupted(storage: Storage, folder: str, timeline: Timeline) -> 
     files = archive_files(storage, folder)
     if not files:
         return []
-    active = {(i.timestamp, _comparable(i.completed_action)): i for i in timeline.instants}
-    newest = read_archive_file(storage, f"{folder}/{files[-1].name}")
-    done = []
-    for record in newest:
-        key = (record.timestamp, _comparable(record.action))
-        instant = active.get(key)
-        if record.state == State.COMPLETED.value and instant is not None and instant.is_completed:
-            done.append(instant)
-            del active[key]
+    active = {
+        (i.timestamp, _comparable(i.completed_action)): i
+        for i in timeline.instants
+        if i.is_completed
+    }
+    held = _completed_in(storage, folder, files[-1])
+    done = [instant for key, instant in active.items() if key in held]
     done.sort(key=lambda i: (i.action not in (CLEAN, ROLLBACK), i.timestamp))
     _delete_instants(storage, done)
     return [i.timestamp for i in done]
+
+
+# (table uri, file name, size) -> completed (time, action) an archive file holds: archive
+# files never change once written, so a process that commits often decodes each once.
+_HELD: dict[tuple[str, str, int], frozenset[tuple[str, str]]] = {}
+
+
+def _completed_in(storage: Storage, folder: str, f: ArchiveFile) -> frozenset[tuple[str, str]]:
+    key = (storage.uri(folder), f.name, f.size)
+    if key not in _HELD:
+        records = read_archive_file(storage, f"{folder}/{f.name}")
+        _HELD[key] = frozenset(
+            (r.timestamp, _comparable(r.action))
+            for r in records
+            if r.state == State.COMPLETED.value
+        )
+    return _HELD[key]
 
 
 def _drop_temp_files(storage: Storage, folder: str) -> None:

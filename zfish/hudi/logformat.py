@@ -47,6 +47,7 @@ TARGET_INSTANT_TIME = 1
 SCHEMA = 2
 
 _INT = struct.Struct(">i")
+_SCHEMAS: dict[str, Any] = {}  # schema JSON -> parsed (parsing costs more than a block)
 _LONG = struct.Struct(">q")
 
 
@@ -92,15 +93,21 @@ def encode_block(
 
 def encode_avro_block(records: list[dict[str, Any]], schema: dict[str, Any]) -> bytes:
     """An ``AVRO_DATA_BLOCK`` holding ``records`` in ``schema`` (which goes into the header)."""
-    parsed = fastavro.parse_schema(schema)
+    schema_text = json.dumps(schema, separators=(",", ":"))
+    parsed = _parsed(schema_text)
     out = [_INT.pack(AVRO_BLOCK_VERSION), _INT.pack(len(records))]
     for record in records:
         buf = io.BytesIO()
         fastavro.schemaless_writer(buf, parsed, record)
         datum = buf.getvalue()
         out += [_INT.pack(len(datum)), datum]
-    schema_text = json.dumps(schema, separators=(",", ":"))
     return encode_block(AVRO_DATA_BLOCK, {SCHEMA: schema_text}, b"".join(out))
+
+
+def _parsed(schema_text: str) -> Any:
+    if schema_text not in _SCHEMAS:
+        _SCHEMAS[schema_text] = fastavro.parse_schema(json.loads(schema_text))
+    return _SCHEMAS[schema_text]
 
 
 def read_blocks(data: bytes) -> Iterator[LogBlock]:
@@ -177,7 +184,7 @@ def decode_avro_block(block: LogBlock) -> list[dict[str, Any]]:
     """The records of an ``AVRO_DATA_BLOCK``, read with the writer schema of its header."""
     if block.block_type != AVRO_DATA_BLOCK:
         raise ValueError(f"not an Avro data block (type {block.block_type})")
-    schema = fastavro.parse_schema(json.loads(block.header[SCHEMA]))
+    schema = _parsed(block.header[SCHEMA])
     content = block.content
     # Every Avro block version carries the record count (HoodieAvroDataBlockVersion).
     _version, count = _INT.unpack_from(content, 0)[0], _INT.unpack_from(content, 4)[0]
