@@ -313,7 +313,9 @@ def _as_glue_types(rows: pa.Table, entry: glue.TableEntry) -> pa.Table:
     """Rows as Athena reads them: registered partitions only, timestamps without a zone."""
     key = entry.partition_keys[0] if entry.partition_keys else None
     if key and key in rows.column_names:
-        rows = rows.filter(pc.is_in(rows[key], value_set=pa.array(list(entry.partitions))))
+        # Typed like the column: a table registered before its first partition has none.
+        registered = pa.array(list(entry.partitions), type=rows.schema.field(key).type)
+        rows = rows.filter(pc.is_in(rows[key], value_set=registered))
     for i, f in enumerate(rows.schema):
         if pa.types.is_timestamp(f.type) and f.type.tz is not None:
             rows = rows.set_column(i, f.name, rows[f.name].cast(pa.timestamp(f.type.unit)))
