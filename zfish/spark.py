@@ -144,6 +144,7 @@ def get_spark(
     spark.sparkContext.setLogLevel("ERROR")
     if hudi:
         require_hudi(spark)
+        _start_jol_quietly(spark)
     return spark
 
 
@@ -160,6 +161,29 @@ def _driver_start_up(conf: dict[str, str], java: str, banner: str) -> jvm.Archiv
     plan = jvm.plan_archive(java, banner, spark_home, f"{options} cp={class_path}")
     conf[key] = " ".join(filter(None, [options, plan.options]))
     return plan
+
+
+def _start_jol_quietly(spark: SparkSession) -> None:
+    """Initialise the bundle's JOL (it sizes records for Hudi's spillable maps) with stdout muted.
+
+    JOL prints three "# WARNING: Unable to attach ..." lines to the JVM's
+    stdout the first time it runs, in the middle of the first upsert, whatever
+    its -Djol.* flags say; they are harmless (it falls back to field-offset
+    estimates). Starting it here, once per JVM, keeps them out of zfish's output.
+    """
+    try:
+        java_vm = spark.sparkContext._jvm
+        assert java_vm is not None
+        stdout = java_vm.System.out
+        java_vm.System.setOut(
+            java_vm.java.io.PrintStream(java_vm.java.io.OutputStream.nullOutputStream())
+        )
+        try:
+            java_vm.org.apache.hudi.org.openjdk.jol.vm.VM.current()
+        finally:
+            java_vm.System.setOut(stdout)
+    except Exception:  # a bundle without shaded JOL, or another layout: nothing to mute
+        return
 
 
 def has_hudi(spark: SparkSession) -> bool:

@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
+
 from zfish import console, fishtable, jars
 from zfish.catalog import crawler
 from zfish.exceptions import RejectedInputError, ValidationError, ZfishError
@@ -26,6 +28,7 @@ from zfish.pipeline import quality, schemas, sinks, sources, window
 from zfish.pipeline.transforms import to_table_rows
 from zfish.problems import Problem, render
 from zfish.settings import LakeLayout, default_lake_dir, resolve_location
+from zfish.spark import require_hudi
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -207,6 +210,9 @@ def run(
     spark: SparkSession, layout: LakeLayout, options: EtlOptions, *, show_progress: bool = True
 ) -> EtlReport:
     """Run the job once; the report says what was read, written and quarantined."""
+    if options.writer == WRITER_SPARK_HUDI:
+        # Before reading anything: a session without the bundle cannot get it any more.
+        require_hudi(spark)
     table_path = options.table_path or layout.table
     last_end = last_end_date(table_path)
     read_window = window.plan(options.end_date, options.window_days, last_end)
@@ -317,8 +323,11 @@ def _run(
                 report.labelled_rows = written.rows_in
                 report.written_in = written.where
             else:
-                report.labelled_rows = rows.count()
-                sinks.write_spark_hudi(rows, table_path, fishtable.TABLE_SPEC, extra)
+                # The JVM writer upserts every row of the window (the seed's behaviour).
+                report.commit = sinks.write_spark_hudi(
+                    rows, table_path, fishtable.TABLE_SPEC, extra
+                )
+                report.labelled_rows = report.commit.num_inserts + report.commit.num_updates
         with _stage(report, "catalog", show_progress):
             unchanged = report.commit is not None and not (
                 report.commit.files_written or report.commit.num_deletes
@@ -423,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{report.quarantined_total} record(s) quarantined in {report.quarantine_path}"
             )
     except ZfishError as exc:
-        console.err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        console.err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         return exc.exit_code
     return 0
 
