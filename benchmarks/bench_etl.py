@@ -301,7 +301,7 @@ def scaling(work: Work, rates: list[int], known: dict[int, ScalePoint], plain_up
     print(f"scaling: season-end ETL (fresh table), best run, {measure.load_note()}")
     print(
         f"  {'rate':>5} {'obs files':>10} {'rows':>9} {'zfish s':>8} {'MiB':>6} "
-        f"{'ms/1k files':>11} {'plain s':>8} {'MiB':>6}"
+        f"{'ms/file':>8} {'plain s':>8} {'MiB':>6}"
     )
     for p in points:
         plain_s = (
@@ -309,7 +309,7 @@ def scaling(work: Work, rates: list[int], known: dict[int, ScalePoint], plain_up
         )
         print(
             f"  {p.rate:>5} {p.files:>10,} {p.rows:>9,} {p.zfish.wall:8.2f} "
-            f"{p.zfish.peak_mib:6.0f} {1000 * p.zfish.wall / p.files:11.1f} {plain_s}"
+            f"{p.zfish.peak_mib:6.0f} {1000 * p.zfish.wall / p.files:8.2f} {plain_s}"
         )
 
 
