@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from zfish.catalog import jsontypes
-from zfish.exceptions import CatalogError
+from zfish.exceptions import CatalogError, ValidationError
 from zfish.lake import partitions
 from zfish.settings import DATABASE, LakeLayout
 
@@ -343,12 +343,12 @@ def versions(con: duckdb.DuckDBPyConnection, name: str) -> list[TableVersion]:
 
 
 def load_versions(layout: LakeLayout, name: str) -> list[TableVersion]:
-    """The versions of table ``name`` (``GetTableVersions``); CatalogError if it is not catalogued."""
+    """The versions of table ``name`` (``GetTableVersions``); ValidationError if not catalogued."""
     with connect(layout, read_only=True) as con:
         tables = load(con)
         if name not in tables:
             known = ", ".join(f"{DATABASE}.{t}" for t in tables) or "none yet"
-            raise CatalogError(
+            raise ValidationError(
                 f"table {DATABASE}.{name} is not in the catalog {layout.catalog_db} "
                 f"(catalogued: {known}); run `zfish crawl` to catalogue the lake"
             )
