@@ -554,6 +554,7 @@ def simulate_cmd(
         )
         print_evening(report)
         rejected += len(report.upload.problems) if report.upload else 0
+        rejected += len(report.crawl.problems) if report.crawl else 0
         rejected += report.etl.quarantined_total if report.etl else 0
     if rejected:
         raise RejectedInputError(

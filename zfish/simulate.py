@@ -55,6 +55,10 @@ class EveningReport:
         if self.crawl is not None:
             added = {n: len(t.partitions_added) for n, t in self.crawl.tables.items()}
             rows.append(("crawled", ", ".join(f"{n} +{a}" for n, a in added.items()) or "nothing"))
+            for name, change in self.crawl.tables.items():
+                rows += [(f"  {name} schema", note) for note in change.schema_changes]
+            if self.crawl.problems:
+                rows.append(("crawl problems", f"{len(self.crawl.problems)}, see `zfish crawl`"))
         for name, count in self.catalog_counts.items():
             rows.append((f"{name}", f"{count} rows"))
         if self.etl is not None:
