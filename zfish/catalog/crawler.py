@@ -150,21 +150,19 @@ class _Partition:
     unreadable: bool = False
 
 
-def _json_files(folder: Path) -> list[Path]:
+def _json_files(folder: Path) -> tuple[list[Path], str]:
+    """The partition's JSON files, sorted, and a fingerprint of their names, sizes and mtimes."""
+    found = []
     with os.scandir(folder) as entries:
-        return sorted(
-            Path(e.path)
-            for e in entries
-            if e.name.endswith(".json") and not e.name.startswith(".") and e.is_file()
-        )
-
-
-def _fingerprint(files: list[Path]) -> str:
+        for e in entries:
+            if e.name.endswith(".json") and not e.name.startswith(".") and e.is_file():
+                st = e.stat()
+                found.append((e.name, st.st_size, st.st_mtime_ns))
+    found.sort()
     digest = hashlib.sha1(usedforsecurity=False)
-    for path in files:
-        st = path.stat()
-        digest.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+    for name, size, mtime in found:
+        digest.update(f"{name}\0{size}\0{mtime}\n".encode())
+    return [folder / name for name, _, _ in found], digest.hexdigest()
 
 
 def _scan(layout: LakeLayout, table: str, problems: list[Problem]) -> list[_Partition]:
@@ -173,9 +171,9 @@ def _scan(layout: LakeLayout, table: str, problems: list[Problem]) -> list[_Part
     problems.extend(bad)
     scanned = []
     for part in found:
-        files = _json_files(part.path)
+        files, fingerprint = _json_files(part.path)
         if files:
-            scanned.append(_Partition(part.day.isoformat(), part.path, files, _fingerprint(files)))
+            scanned.append(_Partition(part.day.isoformat(), part.path, files, fingerprint))
     return scanned
 
 
