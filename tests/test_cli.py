@@ -90,7 +90,7 @@ def test_upload_crawl_query_take_every_shared_option_before_or_after(
     sql = 'SELECT count(*) AS n FROM "zebra_fish_demo"."observations"'
     result = run(*both(["query", sql, "--format", "csv"], shared)[placement])
     assert result.exit_code == 0, result.output
-    assert result.stdout.split() == ["n", "6"]
+    assert result.stdout.split() == ['"n"', '"6"']  # Athena's CSV quotes every value
 
 
 @pytest.mark.parametrize("placement", [0, 1], ids=["before", "after"])
