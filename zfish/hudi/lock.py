@@ -11,8 +11,9 @@ lock is stale only after ``lock_expiry_seconds``. Takeover renames the stale
 file to a unique name first, so of two writers recovering at once only one wins.
 
 The file is not a timeline instant: Hudi JVM and hudi-rs ignore unknown files in
-``.hoodie``. JVM writers do not know this lock; run them only when no zfish
-writer runs (see the package docs).
+``.hoodie``. The JVM writer does not know this lock: when zfish runs it (the
+ETL's ``--writer spark-hudi``) zfish holds the lock around it; run a JVM
+writer started outside zfish only when no zfish writer runs.
 """
 
 from __future__ import annotations
