@@ -230,10 +230,10 @@ def run(
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    check_inputs(layout, options)
     if options.writer == WRITER_SPARK_HUDI:
         # Before reading anything: a session without the bundle cannot get it any more.
         require_hudi(spark)
+    check_inputs(layout, options)  # the entry points check before starting Spark, too
     table_path = options.table_path or layout.table
     last_end = last_end_date(table_path)
     read_window = window.plan(options.end_date, options.window_days, last_end)
