@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
@@ -30,7 +30,7 @@ from zfish.settings import LakeLayout, default_lake_dir, resolve_location
 from zfish.spark import require_hudi
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 WRITER_NATIVE = "native"
 WRITER_SPARK_HUDI = "spark-hudi"
@@ -63,6 +63,8 @@ class EtlReport:
     outcomes_known: int = 0
     labelled_rows: int = 0
     quarantined: dict[str, int] = field(default_factory=dict)
+    # input kind -> (records carrying a field the ETL schema does not know, those fields)
+    unknown_fields: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
     quarantine_path: Path | None = None
     commit: CommitResult | None = None
     table_rows: int = 0
@@ -97,6 +99,7 @@ class EtlReport:
                 ),
             ]
         rows.append(("table rows", str(self.table_rows)))
+        rows += unknown_field_rows(self.unknown_fields)
         if self.quarantined_total:
             detail = ", ".join(f"{n} {k}" for k, n in self.quarantined.items() if n)
             rows.append(("quarantined", f"{detail} -> {self.quarantine_path}"))
@@ -106,6 +109,38 @@ class EtlReport:
             rows.append(("skipped folders", str(len(self.problems))))
         rows.append(("seconds", ", ".join(f"{k} {v:.1f}" for k, v in self.stage_seconds.items())))
         return rows
+
+
+def unknown_field_rows(unknown: dict[str, tuple[int, list[str]]]) -> list[tuple[str, str]]:
+    """``2 unknown fields in 40 records: tank_id, weight_mg`` per input that had any."""
+    rows = []
+    for kind, (records, names) in unknown.items():
+        if names:
+            shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+            rows.append(
+                (
+                    f"unknown fields ({kind})",
+                    f"{len(names)} unknown field{'s' if len(names) != 1 else ''} in {records} "
+                    f"record{'s' if records != 1 else ''}: {shown} (not in the ETL schema; "
+                    "the rows landed without them)",
+                )
+            )
+    return rows
+
+
+def _counts(df: DataFrame, *measures: Column) -> tuple[Any, ...]:
+    """The measures and the unknown-field tally of one input, in one aggregation (one Spark job)."""
+    from pyspark.sql import functions as F
+
+    unknown = F.col(schemas.UNKNOWN)
+    has_unknown = F.size(unknown) > 0
+    row = df.agg(
+        *measures,
+        F.count(F.when(has_unknown, 1)),
+        F.array_sort(F.array_distinct(F.flatten(F.collect_set(F.when(has_unknown, unknown))))),
+    ).first()
+    assert row is not None
+    return tuple(row)
 
 
 @contextmanager
@@ -161,6 +196,33 @@ def _checked_outcomes(
     )
 
 
+def check_inputs(layout: LakeLayout, options: EtlOptions) -> None:
+    """Fail before Spark starts when the lake holds no observations to read up to the end date.
+
+    An empty or mistyped lake would otherwise cost a Spark start and leave an
+    empty Hudi table with a 0-row commit behind. A directory listing, no file opened.
+    """
+    end = options.end_date.date()
+    folder = layout.observations
+    found, problems = sources.select_partitions(folder, lambda day: day <= end)
+    if found:
+        return
+    later, _ = sources.select_partitions(folder, lambda day: True)
+    if later:
+        raise ValidationError(
+            f"no observations on or before {end} in {folder}: its first partition is "
+            f"day={later[0].day}; give a later --end-date. Nothing was written."
+        )
+    text = (
+        f"no observations in {folder}: no day=YYYY-MM-DD folder there holds JSON files. "
+        f"Check --lake (the lake root, now {layout.root.resolve()}), --bucket and --prefix, "
+        "or upload the study first (zfish upload --until YYYY-MM-DD). Nothing was written."
+    )
+    if problems:
+        text += "\nfound instead:\n" + render(problems[:5])
+    raise ValidationError(text)
+
+
 def run(
     spark: SparkSession, layout: LakeLayout, options: EtlOptions, *, show_progress: bool = True
 ) -> EtlReport:
@@ -171,6 +233,7 @@ def run(
     if options.writer == WRITER_SPARK_HUDI:
         # Before reading anything: a session without the bundle cannot get it any more.
         require_hudi(spark)
+    check_inputs(layout, options)  # the entry points check before starting Spark, too
     table_path = options.table_path or layout.table
     last_end = last_end_date(table_path)
     read_window = window.plan(options.end_date, options.window_days, last_end)
@@ -207,15 +270,21 @@ def run(
         good_out = good_out.transform(quality.drop_identical_duplicates("fish_id"))
         # One small aggregation per input instead of a Spark job per number.
         rejected = F.col(schemas.PROBLEM).isNotNull()
-        obs_total, obs_bad = observations.agg(
-            F.count(F.lit(1)), F.count(F.when(rejected, 1))
-        ).first()  # type: ignore[misc]
-        out_known, out_bad = outcomes.agg(
-            F.countDistinct(F.when(~rejected, F.col("fish_id"))), F.count(F.when(rejected, 1))
-        ).first()  # type: ignore[misc]
+        obs_total, obs_bad, obs_unknown, obs_names = _counts(
+            observations, F.count(F.lit(1)), F.count(F.when(rejected, 1))
+        )
+        out_known, out_bad, out_unknown, out_names = _counts(
+            outcomes,
+            F.countDistinct(F.when(~rejected, F.col("fish_id"))),
+            F.count(F.when(rejected, 1)),
+        )
         report.observations_read = int(obs_total)
         report.outcomes_known = int(out_known)
         report.quarantined = {"observations": int(obs_bad), "outcomes": int(out_bad)}
+        report.unknown_fields = {
+            "observations": (int(obs_unknown), list(obs_names)),
+            "outcomes": (int(out_unknown), list(out_names)),
+        }
 
     try:
         if report.quarantined_total:
@@ -320,6 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             writer=args.writer,
             table_path=table_path,
         )
+        check_inputs(layout, options)  # before Spark starts
         spark = session_for(args.writer, args.hudi_bundle)
         report = run(spark, layout, options, show_progress=not args.quiet)
         print_report(report)
@@ -333,4 +403,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["EtlOptions", "EtlReport", "main", "run"]
+__all__ = ["EtlOptions", "EtlReport", "check_inputs", "main", "run"]
