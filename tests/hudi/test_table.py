@@ -515,10 +515,10 @@ def test_pending_commit_is_rolled_back_and_foreign_pending_refused(tmp_path: Pat
     assert not (tmp_path / "new").exists()
     assert_clean_state(tmp_path)
 
-    (tmp_path / ".hoodie" / "20990101000000000.replacecommit.requested").write_bytes(b"")
-    with pytest.raises(UnsupportedTableError, match=r"pending replacecommit.*Fix:"):
+    # A pending compaction is a table service of a JVM writer: never touched.
+    (tmp_path / ".hoodie" / "20990101000000000.compaction.requested").write_bytes(b"")
+    with pytest.raises(UnsupportedTableError, match=r"pending compaction.*Fix:"):
         table.upsert(rows(["c"], "d1", 4, 4), options=FAST)
-    assert table.rollback_pending.__doc__  # the API exists for operators
     assert id_values(snapshot(tmp_path)) == {"a": 1, "b": 3}
 
 
