@@ -91,6 +91,15 @@ def to_spark(spark: SparkSession, data: pa.Table) -> DataFrame:
     return spark.createDataFrame(rows, schema=from_arrow_schema(schema))
 
 
+def commit_stats(base: Path | str, instant: str) -> dict[str, list[dict[str, Any]]]:
+    """``partitionToWriteStats`` of a completed commit."""
+    import json
+
+    meta = json.loads((Path(base) / o.METAFOLDER / f"{instant}.commit").read_text())
+    stats: dict[str, list[dict[str, Any]]] = meta["partitionToWriteStats"]
+    return stats
+
+
 def completed_writes(base: Path | str) -> list[str]:
     return [i.timestamp for i in Timeline.load(Storage(str(base))).completed_writes()]
 
