@@ -547,10 +547,9 @@ def test_multi_chunk_input_with_many_partitions(tmp_path: Path) -> None:
     assert len(id_values(snapshot(tmp_path))) == 20
 
 
-def test_spark_written_v8_table_is_refused(fixture_table) -> None:
-    root = fixture_table("cow_v8_nonpartitioned")
+def test_a_hudi_1_table_is_refused(v8_table: Path) -> None:
     with pytest.raises(UnsupportedTableError, match="version is 8"):
-        HudiTable.open(str(root))
+        HudiTable.open(str(v8_table))
 
 
 def test_aborted_first_commit_of_a_nonpartitioned_table_leaves_only_hoodie(tmp_path: Path) -> None:
