@@ -2,7 +2,9 @@
 
 Two seasons of evenings on one table each, native first and JVM first. Every
 evening upserts updates, new rows and a stale duplicate (a lower precombine
-value that must lose), every other evening also deletes; both writers clean
+value that must lose), every other evening also deletes, and one late JVM
+evening is an ``insert_overwrite`` (a replacecommit the native writer must
+honour: replaced file groups stay hidden, then get cleaned); both writers clean
 (KEEP_LATEST_COMMITS, 2 retained), each reading the other's Avro clean
 instants to plan incrementally. After every commit the table equals a
 plain-Python oracle (record key -> row, OverwriteWithLatest semantics) read by
@@ -31,7 +33,7 @@ from jvm_testlib import RICH_SCHEMA, data_rows, jvm_write, rich_rows
 from zfish.hudi import HudiTable, TableSpec, WriteOptions
 from zfish.hudi import options as o
 from zfish.hudi.storage import Storage
-from zfish.hudi.timeline import Timeline
+from zfish.hudi.timeline import REPLACE_COMMIT, Timeline
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -59,6 +61,18 @@ class Oracle:
             if held is None or row["version"] > held["version"]:
                 latest[row["key"]] = row
         self.rows.update(latest)  # then the incoming record always replaces the stored one
+
+    def overwrite(self, batch: pa.Table) -> None:
+        """insert_overwrite: the batch's partitions hold exactly the batch.
+
+        Like every insert-like operation it does not deduplicate the batch
+        (``hoodie.combine.before.insert=false``): a key twice is written twice.
+        """
+        keys = batch.column("key").to_pylist()
+        assert len(set(keys)) == len(keys), "give insert_overwrite unique keys"
+        regions = set(batch.column("region").to_pylist())
+        self.rows = {k: r for k, r in self.rows.items() if r["region"] not in regions}
+        self.upsert(batch)
 
     def delete(self, keys: pa.Table) -> None:
         for key in keys.column("key").to_pylist():
@@ -92,13 +106,13 @@ def check(spark, base: Path, oracle: Oracle) -> None:
     assert data_rows(theirs) == oracle.expected()
 
 
-def _write(spark, writer: str, base: Path, batch: pa.Table, delete: bool, spec: TableSpec) -> str:
+def _write(spark, writer: str, base: Path, batch: pa.Table, operation: str, spec: TableSpec) -> str:
     if writer == "native":
         table = HudiTable.open_or_create(str(base), SPEC)
-        if delete:
+        if operation == o.DS_OPERATION_DELETE:
             return table.delete(batch, options=OPTIONS).instant
+        assert operation == o.DS_OPERATION_UPSERT
         return table.upsert(batch, options=OPTIONS).instant
-    operation = o.DS_OPERATION_DELETE if delete else o.DS_OPERATION_UPSERT
     return jvm_write(spark, base, batch, spec, operation, OPTIONS)
 
 
@@ -115,25 +129,37 @@ def test_a_season_of_mixed_writers_equals_the_oracle(
     # case-insensitively for the database name, so this write must pass.
     jvm_spec = replace(SPEC, database=SPEC.database.upper())
     assert SPEC.conflicts(jvm_spec) == []
-    instant = _write(spark_hudi, first, base, batch, False, jvm_spec)
+    instant = _write(spark_hudi, first, base, batch, o.DS_OPERATION_UPSERT, jvm_spec)
     oracle.upsert(batch)
     history[instant] = oracle.expected()
     check(spark_hudi, base, oracle)
+    overwritten = False
     for n in range(1, EVENINGS):
         writer = other if n % 2 else first
         batch, deletes = evening(n, sorted(int(k[1:]) for k in oracle.rows))
-        instant = _write(spark_hudi, writer, base, batch, False, jvm_spec)
-        oracle.upsert(batch)
+        if writer == "jvm" and n >= 3 and not overwritten:
+            overwritten = True
+            north = batch.filter(pc.equal(batch["region"], "north"))
+            batch = north.filter(pc.greater_equal(north["version"], 10 * n))  # no stale twin
+            instant = _write(
+                spark_hudi, writer, base, batch, o.DS_OPERATION_INSERT_OVERWRITE, jvm_spec
+            )
+            oracle.overwrite(batch)
+        else:
+            instant = _write(spark_hudi, writer, base, batch, o.DS_OPERATION_UPSERT, jvm_spec)
+            oracle.upsert(batch)
         history[instant] = oracle.expected()
         check(spark_hudi, base, oracle)
         if deletes is not None:
-            instant = _write(spark_hudi, writer, base, deletes, True, jvm_spec)
+            instant = _write(spark_hudi, writer, base, deletes, o.DS_OPERATION_DELETE, jvm_spec)
             oracle.delete(deletes)
             history[instant] = oracle.expected()
             check(spark_hudi, base, oracle)
 
     timeline = Timeline.load(Storage(str(base)))
     assert [i.timestamp for i in timeline.completed_writes()] == sorted(history)
+    assert overwritten
+    assert [i.action for i in timeline.completed_writes()].count(REPLACE_COMMIT) == 1
     assert timeline.pending() == []
     cleans = [i.timestamp for i in timeline.completed_cleans()]
     # The JVM writes through Hadoop's checksummed local file system; zfish does not.

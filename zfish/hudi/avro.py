@@ -30,6 +30,27 @@ element and map value is nullable (``["null", T]`` with ``"default": null``),
 which is what Spark produces for its usual nullable columns and keeps later
 JVM writes schema-compatible. Naive timestamps are taken as UTC; nanoseconds are
 truncated to microseconds (Spark 3.5 cannot read INT64 NANOS).
+
+Checked against the JVM Hudi 0.15 writer (tests/hudi/test_two_writers.py): for
+the same input both write the same Avro schema, byte for byte, in the commit
+and in the ``parquet.avro.schema`` footer, and the same Parquet physical and
+logical type for every leaf column (strings, ints, longs, floats, doubles,
+booleans, FIXED_LEN_BYTE_ARRAY decimals of Spark's size, DATE, TIMESTAMP(MICROS,
+UTC), binary, nested structs, maps, lists). Where the files differ, it is the
+JVM's parquet-avro choice and every reader (Spark, parquet-avro, pyarrow,
+hudi-rs) handles both forms, so zfish keeps pyarrow's:
+
+* lists: parquet-avro writes the legacy 2-level form (``repeated int32 array``;
+  ``parquet.avro.write-old-list-structure=true``), pyarrow the standard 3-level
+  one (``repeated group list { optional int32 element }``), one more definition
+  level; pyarrow cannot write 2-level lists. The JVM reads and merges 3-level
+  files and zfish 2-level ones (tested both ways). The 2-level form has no place
+  for a null element, so the JVM cannot rewrite a file holding one ("Array
+  contains a null element", tested): ``check_no_null_list_elements`` refuses
+  such input, as the JVM refuses it on its own writes;
+* maps: parquet-avro annotates the ``key_value`` group ``MAP_KEY_VALUE``;
+* the Parquet root group is named after the Avro record
+  (``hoodie.<table>.<table>_record``), pyarrow's is ``schema``.
 """
 
 from __future__ import annotations
