@@ -100,6 +100,16 @@ def commit_stats(base: Path | str, instant: str) -> dict[str, list[dict[str, Any
     return stats
 
 
+def orphan_sidecars(base: Path) -> list[str]:
+    """Hadoop ``.<name>.crc`` checksum files whose file is gone (nobody deleted them with it)."""
+    suffix = o.HADOOP_CRC_SUFFIX
+    return sorted(
+        p.relative_to(base).as_posix()
+        for p in base.rglob(f".*{suffix}")
+        if not (p.parent / p.name[1 : -len(suffix)]).exists()
+    )
+
+
 def completed_writes(base: Path | str) -> list[str]:
     return [i.timestamp for i in Timeline.load(Storage(str(base))).completed_writes()]
 

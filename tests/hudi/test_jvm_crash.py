@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 import pytest
 from hudi_testlib import fish_spec, id_values, rows
 from hudi_testlib import snapshot as rs_snapshot
+from jvm_testlib import orphan_sidecars
 
 from zfish.exceptions import EXIT_LOCKED, TableLockedError
 from zfish.hudi import HudiTable, WriteOptions
@@ -68,14 +69,6 @@ def traces(base: Path, instant: str) -> list[str]:
         if (base_file is not None and base_file.instant == instant) or name.startswith(instant):
             out.append(rel)
     return sorted(out)
-
-
-def orphan_sidecars(base: Path) -> list[str]:
-    return sorted(
-        p.relative_to(base).as_posix()
-        for p in base.rglob(f".*{o.HADOOP_CRC_SUFFIX}")
-        if not (p.parent / p.name[1 : -len(o.HADOOP_CRC_SUFFIX)]).exists()
-    )
 
 
 def assert_no_pending(base: Path) -> None:

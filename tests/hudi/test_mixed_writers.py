@@ -166,6 +166,8 @@ def test_a_season_of_mixed_writers_equals_the_oracle(
     by_jvm = [c for c in cleans if (base / ".hoodie" / f".{c}.clean.crc").exists()]
     assert by_jvm, f"the JVM cleaned: {cleans}"
     assert set(cleans) - set(by_jvm), f"zfish cleaned: {cleans}"
+    # zfish deletes the JVM's checksum sidecars with the files it cleans.
+    assert jvm.orphan_sidecars(base) == []
     served = sorted(history)[-OPTIONS.cleaner_commits_retained :]
     for instant in served:
         assert data_rows(rs_snapshot(base, instant)) == history[instant], instant
