@@ -78,3 +78,15 @@ class CommitError(HudiError):
 
 class SchemaError(HudiError):
     """Incoming data does not fit the table schema or its key fields."""
+
+
+class AthenaQueryError(QueryError):
+    """A query Athena would reject, reported as Athena does: ``CODE: line L:C: message``."""
+
+    def __init__(self, code: str, line: int | None, col: int | None, message: str) -> None:
+        self.code = code
+        self.line = line
+        self.col = col
+        self.detail = message
+        where = f"line {line}:{col}: " if line is not None and col is not None else ""
+        super().__init__(f"{code}: {where}{message}")

@@ -106,6 +106,12 @@ def _glue(kind: object) -> str:
         "FLOAT": "float",
         "BOOLEAN": "boolean",
         "DATE": "date",
+        "SMALLINT": "smallint",
+        "TINYINT": "tinyint",
+        "BLOB": "binary",
+        # Hudi's Glue sync with support_timestamp (the default on Spark entry points).
+        "TIMESTAMP": "timestamp",
+        "TIMESTAMP WITH TIME ZONE": "timestamp",
     }
     return names.get(str(kind), str(kind).lower())
 
@@ -120,8 +126,17 @@ def ident(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def json_view_sql(layout: LakeLayout, entry: TableEntry) -> str:
-    """A SELECT over the JSON of the registered partitions that still hold files."""
+def json_files(layout: LakeLayout, entry: TableEntry) -> list[Path]:
+    """The objects of the registered partitions, as they are in the lake now."""
+    return [
+        path.resolve()
+        for value in entry.partitions
+        for path in sorted(entry.partition_path(layout, value).glob("*.json"))
+    ]
+
+
+def json_read_sql(layout: LakeLayout, entry: TableEntry) -> str | None:
+    """DuckDB's ``read_json`` over the registered partitions that still hold files (None: none do)."""
     columns = ", ".join(f"{literal(c.name)}: {literal(c.type)}" for c in entry.columns)
     globs = [
         entry.partition_path(layout, value) / "*.json"
@@ -129,15 +144,27 @@ def json_view_sql(layout: LakeLayout, entry: TableEntry) -> str:
         # A registered partition whose objects were deleted reads as empty, as in Athena.
         if any(entry.partition_path(layout, value).glob("*.json"))
     ]
-    key = entry.partition_keys[0]
     if not globs:
-        select = ", ".join(f"CAST(NULL AS {c.type}) AS {ident(c.name)}" for c in entry.columns)
-        return f"SELECT {select}, CAST(NULL AS VARCHAR) AS {ident(key)} WHERE false"
+        return None
+    key = entry.partition_keys[0]
     files = "[" + ", ".join(literal(str(g.resolve())) for g in globs) + "]"
     return (
-        f"SELECT * FROM read_json({files}, columns = {{{columns}}}, format = 'auto', "
+        f"read_json({files}, columns = {{{columns}}}, format = 'auto', "
         f"hive_partitioning = true, hive_types = {{{literal(key)}: 'VARCHAR'}})"
     )
+
+
+def empty_json_sql(entry: TableEntry) -> str:
+    """A SELECT with the table's columns and no rows."""
+    key = entry.partition_keys[0]
+    select = ", ".join(f"CAST(NULL AS {c.type}) AS {ident(c.name)}" for c in entry.columns)
+    return f"SELECT {select}, CAST(NULL AS VARCHAR) AS {ident(key)} WHERE false"
+
+
+def json_view_sql(layout: LakeLayout, entry: TableEntry) -> str:
+    """A SELECT over the JSON of the registered partitions that still hold files."""
+    read = json_read_sql(layout, entry)
+    return f"SELECT * FROM {read}" if read is not None else empty_json_sql(entry)
 
 
 def _hudi_view_sql(layout: LakeLayout, entry: TableEntry) -> str:
