@@ -120,12 +120,17 @@ def test_a_heartbeat_decides_when_there_is_one(tmp_path: Path) -> None:
 def test_new_instants_sort_after_instants_seen_only_as_markers_or_heartbeats(
     tmp_path: Path,
 ) -> None:
-    table = table_with_rows(tmp_path)
+    base = tmp_path / "a"
+    table = table_with_rows(base)
     later = "20400101000000000"
-    (tmp_path / ".hoodie" / ".temp" / later).mkdir(parents=True)
+    (base / ".hoodie" / ".temp" / later).mkdir(parents=True)
     result = table.upsert(rows(["c"], "d1", 2, 2), options=FAST)
     assert result.instant > later
     latest = "20500101000000000"
-    (tmp_path / ".hoodie" / ".heartbeat").mkdir()
-    (tmp_path / ".hoodie" / ".heartbeat" / latest).write_bytes(b"")
+    (base / ".hoodie" / ".heartbeat").mkdir()
+    (base / ".hoodie" / ".heartbeat" / latest).write_bytes(b"")
     assert table.upsert(rows(["d"], "d1", 3, 3), options=FAST).instant > latest
+    # One table's timeline ahead of the clock does not push another table's instants ahead
+    # (a JVM writer there, on the clock, would then commit "before" zfish's commits).
+    other = table_with_rows(tmp_path / "b")
+    assert other.upsert(rows(["e"], "d1", 4, 4), options=FAST).instant < later
