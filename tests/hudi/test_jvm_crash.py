@@ -153,7 +153,7 @@ def test_jvm_attempt_killed_is_refused_while_fresh_then_rolled_back_by_native(
     base = tmp_path / "t"
     before = {f"k{i}": 1 for i in range(40)}
     days = [f"d{i % 20}" for i in range(40)]
-    jvm.jvm_write(spark_hudi, base, rows(list(before), days, 1, 1), SPEC)
+    HudiTable.create(str(base), SPEC).upsert(rows(list(before), days, 1, 1), options=OPTIONS)
     # Many partitions make a long write phase (one file each) to catch it in.
     many = [f"k{i}" for i in range(1200)]
     batch = tmp_path / "batch.parquet"

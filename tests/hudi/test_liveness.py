@@ -9,9 +9,13 @@ JVM writer.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
+import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,28 +25,31 @@ from zfish.exceptions import EXIT_LOCKED, TableLockedError
 from zfish.hudi import HudiTable, WriteOptions
 from zfish.hudi import options as o
 from zfish.hudi.liveness import judge
+from zfish.hudi.lock import TableLock
+from zfish.hudi.timeline import format_instant
 
 PENDING = "20300101000000000"
 DATA = f"d1/0a1b2c3d-0000-4000-8000-000000000000-0_0-9-9_{PENDING}.parquet"
 
 
-def foreign_pending(base: Path, heartbeat: bool = False) -> list[Path]:
+def foreign_pending(base: Path, heartbeat: bool = False, instant: str = PENDING) -> list[Path]:
     """A JVM-style pending commit: requested, inflight, markers, a (partial) data file."""
     hoodie = base / ".hoodie"
+    data = DATA.replace(PENDING, instant)
     files = {
-        hoodie / f"{PENDING}.commit.requested": b"",
-        hoodie / f".{PENDING}.commit.requested.crc": b"crc",
-        hoodie / f"{PENDING}.inflight": b'{"partitionToWriteStats":{},"operationType":"UPSERT"}',
+        hoodie / f"{instant}.commit.requested": b"",
+        hoodie / f".{instant}.commit.requested.crc": b"crc",
+        hoodie / f"{instant}.inflight": b'{"partitionToWriteStats":{},"operationType":"UPSERT"}',
         hoodie
         / ".temp"
-        / PENDING
+        / instant
         / o.MARKERS_TYPE_FILE: o.MARKER_TYPE_TIMELINE_SERVER_BASED.encode(),
-        hoodie / ".temp" / PENDING / "MARKERS0": f"{DATA}.marker.CREATE\n".encode(),
-        base / DATA: b"PAR1 half a file",
-        base / "d1" / f".{Path(DATA).name}.crc": b"crc",
+        hoodie / ".temp" / instant / "MARKERS0": f"{data}.marker.CREATE\n".encode(),
+        base / data: b"PAR1 half a file",
+        base / "d1" / f".{Path(data).name}.crc": b"crc",
     }
     if heartbeat:
-        files[hoodie / ".heartbeat" / PENDING] = b""
+        files[hoodie / ".heartbeat" / instant] = b""
     for path, content in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
@@ -134,3 +141,36 @@ def test_new_instants_sort_after_instants_seen_only_as_markers_or_heartbeats(
     # (a JVM writer there, on the clock, would then commit "before" zfish's commits).
     other = table_with_rows(tmp_path / "b")
     assert other.upsert(rows(["e"], "d1", 4, 4), options=FAST).instant < later
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_dead_lock_holder_that_claimed_new_instants_takes_its_jvm_instant_along(
+    tmp_path: Path,
+) -> None:
+    table = table_with_rows(tmp_path)
+    now = datetime.now(UTC)
+    jvm_instant = format_instant(now - timedelta(seconds=10))
+    files = foreign_pending(tmp_path, instant=jvm_instant)  # fresh: it could be live
+    # A zfish process held the lock around a JVM write (claiming its instants) and died.
+    lock = TableLock(table.storage, "events")
+    lock.acquire("JVM write")
+    lock.claim_new_instants()
+    path = tmp_path / ".hoodie" / "zfish.writer.lock"
+    held = json.loads(path.read_text())
+    assert len(held["claims_from"]) == 17
+    held.update(pid=_dead_pid(), claims_from=format_instant(now - timedelta(seconds=60)))
+    path.write_text(json.dumps(held))
+    result = table.upsert(rows(["c"], "d1", 2, 2), options=FAST)
+    assert result.rolled_back == [jvm_instant]
+    assert not any(p.exists() for p in files)
+    # An instant older than the claim was not the dead holder's: still judged by its age.
+    older = format_instant(now - timedelta(seconds=120))
+    foreign_pending(tmp_path, instant=older)
+    path.write_text(json.dumps(held))
+    with pytest.raises(TableLockedError, match=older):
+        table.upsert(rows(["d"], "d1", 3, 3), options=FAST)

@@ -354,7 +354,7 @@ class HudiTable:
                     "with the default eager rollback), then retry."
                 )
         for inst in pending:
-            if inst.timestamp in lock.inherited or _started_by_zfish(self.storage, inst):
+            if lock.inherits(inst.timestamp) or _started_by_zfish(self.storage, inst):
                 continue
             verdict = liveness.judge(self.storage, inst.timestamp, options)
             if verdict.live:
