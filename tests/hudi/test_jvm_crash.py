@@ -107,6 +107,9 @@ def test_native_attempt_killed_is_rolled_back_by_the_next_jvm_write(
     assert traces(base, dead.timestamp) == []
     assert orphan_sidecars(base) == []
     assert_no_pending(base)
+    # Marker-based rollback deletes only marked files: the partition the dead attempt
+    # created keeps its metafile (the JVM does the same to its own); readers ignore it.
+    assert [p.name for p in (base / "dnew").iterdir()] == [".hoodie_partition_metadata"]
     # zfish takes over its dead writer's lock and writes on.
     result = HudiTable.open(str(base)).upsert(rows(["c"], "d2", 4, 4), options=OPTIONS)
     assert result.rolled_back == []

@@ -8,7 +8,9 @@ this run writes with the JVM Hudi 0.15 bundle, and the hudi-rs samples in
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,6 +30,7 @@ from zfish.hudi import HudiTable, TableSpec
 from zfish.hudi import properties as props_mod
 from zfish.hudi.avro import from_avro_schema
 from zfish.hudi.fsview import BASE_FILE_RE, parse_base_file
+from zfish.hudi.options import META_COLUMNS
 from zfish.hudi.storage import Storage
 from zfish.hudi.timeline import REPLACE_COMMIT, Timeline
 
@@ -246,3 +249,26 @@ def test_replaced_file_groups_of_a_spark_overwrite_are_not_resurrected(fixture_t
     after = snapshot(root)
     assert after.column("name").to_pylist() == ["D2"]
     assert after.column("id").to_pylist() == [4]
+
+
+def test_an_interrupted_spark_overwrite_is_rolled_back(fixture_table) -> None:
+    """A JVM insert_overwrite_table that never completed (its .replacecommit removed)."""
+    root = fixture_table("cow_v6_simplekeygen_nonhivestyle_overwritetable")
+    timeline = Timeline.load(Storage(str(root)))
+    (overwrite,) = [i for i in timeline.completed_writes() if i.action == REPLACE_COMMIT]
+    (root / ".hoodie" / f"{overwrite.timestamp}.replacecommit").unlink()
+    (root / ".hoodie" / f".{overwrite.timestamp}.replacecommit.crc").unlink(missing_ok=True)
+    before = sorted(snapshot(root).column("id").to_pylist())
+    assert before == [1, 2, 3, 4]  # readers ignore the pending overwrite
+    written = [p for p in parquet_files(root) if p.name.endswith(f"_{overwrite.timestamp}.parquet")]
+    assert written
+    old = time.time() - 3600  # a dead writer's, not a live one's
+    for path in root.rglob("*"):
+        os.utime(path, (old, old))
+    result = HudiTable.open(str(root)).upsert(
+        snapshot(root).drop_columns([c for c in META_COLUMNS]).slice(0, 1), options=FAST
+    )
+    assert result.rolled_back == [overwrite.timestamp]
+    assert not any(p.exists() for p in written)
+    assert not list((root / ".hoodie").glob(f"*{overwrite.timestamp}*"))
+    assert sorted(snapshot(root).column("id").to_pylist()) == before
