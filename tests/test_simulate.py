@@ -15,6 +15,7 @@ from zfish.catalog import crawler
 from zfish.cli import cli
 from zfish.exceptions import ValidationError
 from zfish.lake.upload import upload
+from zfish.pipeline import job
 from zfish.settings import LakeLayout
 from zfish.simulate import evening
 
@@ -42,6 +43,14 @@ def study(default_study: Path) -> Path:
     return default_study
 
 
+@pytest.fixture(params=job.WRITERS)
+def writer(request: pytest.FixtureRequest) -> str:
+    """Each Hudi writer of the ETL: zfish's native one and the JVM Hudi datasource."""
+    if request.param == job.WRITER_SPARK_HUDI:
+        request.getfixturevalue("spark_hudi")  # without the bundle: fails on CI, skips elsewhere
+    return str(request.param)
+
+
 def table_rows(layout: LakeLayout) -> dict[str, dict[str, object]]:
     rows = fishtable.read(layout.table).select(DATA_COLUMNS).to_pylist()
     by_key = {row["image_id"]: row for row in rows}
@@ -60,10 +69,10 @@ def assert_invariant(layout: LakeLayout, day: date) -> None:
 
 
 def test_seed_numbers_on_consecutive_evenings(
-    spark: SparkSession, study: Path, tmp_path: Path
+    spark: SparkSession, study: Path, tmp_path: Path, writer: str
 ) -> None:
     layout = LakeLayout(root=tmp_path / "lake")
-    first = evening(spark, study, layout, date(2025, 5, 10), show_progress=False)
+    first = evening(spark, study, layout, date(2025, 5, 10), writer=writer, show_progress=False)
     assert first.catalog_counts == {
         "zebra_fish_demo.observations": 540,
         "zebra_fish_demo.outcomes": 20,
@@ -80,7 +89,7 @@ def test_seed_numbers_on_consecutive_evenings(
     crawler.crawl(layout)
     assert _count(layout, "outcomes") == 25
 
-    second = evening(spark, study, layout, date(2025, 5, 11), show_progress=False)
+    second = evening(spark, study, layout, date(2025, 5, 11), writer=writer, show_progress=False)
     assert second.catalog_counts == {
         "zebra_fish_demo.observations": 555,
         "zebra_fish_demo.outcomes": 25,
@@ -111,7 +120,7 @@ def _count(layout: LakeLayout, table: str) -> int:
 
 
 def test_invariant_holds_over_skipped_and_repeated_evenings(
-    spark: SparkSession, study: Path, tmp_path: Path
+    spark: SparkSession, study: Path, tmp_path: Path, writer: str
 ) -> None:
     layout = LakeLayout(root=tmp_path / "lake")
     # A repeat, a three-day skip across label arrivals, a skip longer than the
@@ -124,7 +133,7 @@ def test_invariant_holds_over_skipped_and_repeated_evenings(
         date(2025, 6, 20),
         date(2025, 7, 10),
     ]:
-        evening(spark, study, layout, day, show_progress=False)
+        evening(spark, study, layout, day, writer=writer, show_progress=False)
         assert_invariant(layout, day)
     assert len(table_rows(layout)) == 3 * 5 * len(
         [
@@ -286,3 +295,130 @@ def test_cli_simulates_a_range_of_evenings_in_one_process(
     bad = CliRunner().invoke(cli, ["--lake", str(lake), "simulate", "--from", "2025-05-12"])
     assert bad.exit_code == 2
     assert "--to" in bad.output
+
+
+def _query(lake: Path, sql: str, *extra: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    result = CliRunner().invoke(cli, ["--lake", str(lake), "query", sql, "--format", "csv", *extra])
+    assert result.exit_code == 0, result.output
+    return list(csv.DictReader(io.StringIO(result.stdout)))
+
+
+def test_zfish_reads_what_the_jvm_writer_wrote(
+    spark_hudi: SparkSession, study: Path, tmp_path: Path
+) -> None:
+    """zfish simulate/etl --writer spark-hudi, then query, --as-of (day, instant) and timeline."""
+    lake = tmp_path / "lake"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--data",
+            str(study),
+            "--lake",
+            str(lake),
+            "simulate",
+            "--from",
+            "2025-05-10",
+            "--to",
+            "2025-05-11",
+            "--writer",
+            "spark-hudi",
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "zebra_fish_demo.joined_fish_data 60 rows" in text
+    assert "zebra_fish_demo.joined_fish_data 75 rows" in text
+    layout = LakeLayout(root=lake)
+    first, second = fishtable.commits(layout.table)
+    assert f"60 rows (60 inserted, 0 updated) in commit {first.instant}" in text
+    assert (first.simulated_day, second.simulated_day) == (date(2025, 5, 10), date(2025, 5, 11))
+    assert second.window_start == date(2025, 4, 5)
+    # Hadoop's local file system leaves .crc sidecars next to every file it wrote.
+    assert list(layout.table.glob(".hoodie/.*.commit.crc"))
+    assert list(layout.table.glob("*/.*.parquet.crc"))
+    assert_invariant(layout, date(2025, 5, 11))
+
+    count = 'SELECT count(*) AS n FROM "zebra_fish_demo"."joined_fish_data"'
+    assert _query(lake, count) == [{"n": "75"}]
+    assert _query(lake, count, "--as-of", "2025-05-10") == [{"n": "60"}]
+    assert _query(lake, count, "--as-of", first.instant) == [{"n": "60"}]
+    assert _query(lake, count, "--as-of", second.instant) == [{"n": "75"}]
+    labels = _query(
+        lake,
+        'SELECT condition_developed, count(*) AS n FROM "zebra_fish_demo"."joined_fish_data" '
+        "GROUP BY 1 ORDER BY 1",
+        "--as-of",
+        "2025-05-10",
+    )
+    assert sum(int(r["n"]) for r in labels) == 60
+    assert _query(lake, 'SELECT count(*) AS n FROM "zebra_fish_demo"."outcomes"') == [{"n": "25"}]
+
+    timeline = CliRunner().invoke(cli, ["--lake", str(lake), "timeline"])
+    assert timeline.exit_code == 0, timeline.output
+    lines = [" ".join(line.strip("│ ").split()) for line in timeline.output.splitlines()]
+    assert f"{first.instant} │ 2025-05-10 │ UPSERT │ 60 │ 0 │ 0 │ 8" in lines
+    assert f"{second.instant} │ 2025-05-11 │ UPSERT │ 15 │ 40 │ 0 │ 6" in lines
+
+    # zfish etl --writer spark-hudi later that evening: nothing new, every row of the window again.
+    etl = CliRunner().invoke(
+        cli,
+        [
+            "--lake",
+            str(lake),
+            "etl",
+            "--end-date",
+            "2025-05-11T21:00:00",
+            "--writer",
+            "spark-hudi",
+            "--quiet",
+        ],
+    )
+    assert etl.exit_code == 0, etl.output
+    third = fishtable.commits(layout.table)[-1]
+    assert third.end_date == datetime(2025, 5, 11, 21)
+    assert (third.num_inserts, third.num_updates) == (0, 55)
+    assert f"{third.instant} (0 inserted, 55 updated, 6 partitions, 6 files" in etl.output
+    assert _query(lake, count, "--as-of", "2025-05-10") == [{"n": "60"}]
+    assert_invariant(layout, date(2025, 5, 11))
+
+
+def test_make_simulate_with_the_jvm_writer(
+    spark_hudi: SparkSession, study: Path, tmp_path: Path
+) -> None:
+    """`make simulate DAY=2025-05-10 WRITER=spark-hudi`, the README's command, on a tmp lake."""
+    import os
+    import shutil
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[1]
+    stamp = repo / ".venv" / ".zfish-installed"
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    if not stamp.exists() or stamp.stat().st_mtime < (repo / "pyproject.toml").stat().st_mtime:
+        pytest.skip(f"{stamp} is missing or older than pyproject.toml: make would rebuild .venv")
+    lake = tmp_path / "lake"
+    env = {**os.environ, "ZFISH_DATA": str(study), "ZFISH_LAKE": str(lake)}
+    run = subprocess.run(
+        ["make", "-C", str(repo), "simulate", "DAY=2025-05-10", "WRITER=spark-hudi"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "simulate --day 2025-05-10 --writer spark-hudi" in run.stdout
+    text = " ".join(run.stdout.split())
+    assert "zebra_fish_demo.observations 540 rows" in text
+    assert "zebra_fish_demo.outcomes 20 rows" in text
+    assert "zebra_fish_demo.joined_fish_data 60 rows" in text
+    assert "# WARNING" not in run.stdout
+    layout = LakeLayout(root=lake)
+    (commit,) = fishtable.commits(layout.table)
+    assert commit.simulated_day == date(2025, 5, 10)
+    # The JVM wrote it: its Hadoop file system leaves .crc sidecars, zfish's writer does not.
+    assert list(layout.table.glob(".hoodie/.*.commit.crc"))
+    assert_invariant(layout, date(2025, 5, 10))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import click
+from rich.markup import escape
 
 from zfish import __version__
 from zfish.console import err
@@ -47,7 +48,8 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ZfishError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            # escape: JVM messages carry [brackets] that rich would take for markup
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             err.print("interrupted; nothing half-written was left behind")
@@ -484,7 +486,8 @@ def bundle_cmd(offline: bool) -> None:
 def timeline_cmd(settings: Settings, table_location: str | None) -> None:
     """List the Hudi table's commits: instant, simulated evening, rows written.
 
-    Any instant or evening listed here works with `zfish query --as-of`.
+    Any instant or evening listed here works with `zfish query --as-of`, except
+    archived commits (marked so), whose files the cleaner has removed.
     """
     from rich.table import Table
 
@@ -504,9 +507,9 @@ def timeline_cmd(settings: Settings, table_location: str | None) -> None:
     for name in ("instant", "evening", "operation", "inserted", "updated", "deleted", "partitions"):
         numeric = name not in ("instant", "evening", "operation")
         table.add_column(name, justify="right" if numeric else "left", no_wrap=True)
-    for commit in fishtable.commits(path):
+    for commit in fishtable.commits(path, include_archived=True):
         table.add_row(
-            commit.instant,
+            commit.instant + (" (archived)" if commit.archived else ""),
             str(commit.simulated_day or "-"),
             commit.operation,
             str(commit.num_inserts),

@@ -1,7 +1,8 @@
 """The study's Hudi table ``joined_fish_data``: its definition, its timeline, and reads.
 
-Writes go through :mod:`zfish.hudi` (the ETL job); every read here goes
-through the ``hudi`` package (Apache hudi-rs), the independent reader.
+Writes come from the ETL job, through :mod:`zfish.hudi` or the JVM Hudi
+datasource (``--writer spark-hudi``); every read here goes through the
+``hudi`` package (Apache hudi-rs), the independent reader, whichever wrote.
 Simulated evenings map to commits through the ETL's end date, which each
 commit carries in its extra metadata, so ``--as-of 2025-05-10`` means "the
 table as the 2025-05-10 evening's run left it".
@@ -18,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from zfish.exceptions import ValidationError
-from zfish.hudi import HudiTable, TableSpec
+from zfish.hudi import HudiTable, TableSpec, archive
 from zfish.settings import DATABASE, TABLE_NAME
 
 TABLE_SPEC = TableSpec(
@@ -46,6 +47,7 @@ class Commit:
     num_updates: int
     num_deletes: int
     partitions: int
+    archived: bool = False  # moved to .hoodie/archived: listed, but not readable as of
 
     @property
     def simulated_day(self) -> date | None:
@@ -62,7 +64,7 @@ def _reader(table: Path) -> Any:
     return HudiTableBuilder.from_base_uri(str(table.resolve())).build()
 
 
-def _parse_commit(instant: str, meta: dict[str, Any]) -> Commit:
+def _parse_commit(instant: str, meta: dict[str, Any], archived: bool = False) -> Commit:
     stats = [s for group in meta.get("partitionToWriteStats", {}).values() for s in group]
     extra = meta.get("extraMetadata") or {}
     end = extra.get(END_DATE_KEY)
@@ -77,18 +79,34 @@ def _parse_commit(instant: str, meta: dict[str, Any]) -> Commit:
         num_updates=sum(int(s.get("numUpdateWrites", 0)) for s in stats),
         num_deletes=sum(int(s.get("numDeletes", 0)) for s in stats),
         partitions=len(meta.get("partitionToWriteStats", {})),
+        archived=archived,
     )
 
 
-def commits(table: Path) -> list[Commit]:
-    """Completed commits, oldest first, read from the timeline through hudi-rs."""
+def commits(table: Path, include_archived: bool = False) -> list[Commit]:
+    """Completed commits, oldest first, read from the timeline through hudi-rs.
+
+    hudi-rs reads only the active timeline; ``include_archived`` adds the commits
+    archival moved to ``.hoodie/archived`` (read with :mod:`zfish.hudi.archive`).
+    Their files are mostly cleaned, so time travel reaches only active commits.
+    """
     if not exists(table):
         return []
     timeline = _reader(table).get_timeline()
-    return [
+    active = [
         _parse_commit(instant.timestamp, json.loads(timeline.get_instant_metadata_in_json(instant)))
         for instant in timeline.get_completed_commits()
     ]
+    if not include_archived:
+        return active
+    hudi_table = HudiTable.open(str(table))
+    first = active[0].instant if active else None
+    archived = [
+        _parse_commit(r.timestamp, r.commit_metadata() or {}, archived=True)
+        for r in archive.archived_writes(hudi_table.storage, hudi_table.properties)
+        if first is None or r.timestamp < first
+    ]
+    return archived + active
 
 
 def resolve_as_of(table: Path, as_of: str) -> str:
@@ -104,8 +122,9 @@ def resolve_as_of(table: Path, as_of: str) -> str:
     if text.isdigit() and len(text) in (14, 17):
         if text < history[0].instant:
             raise ValidationError(
-                f"--as-of {text} is before the first commit {history[0].instant}; "
-                f"use an instant from `zfish timeline`"
+                f"--as-of {text} is before the first commit {history[0].instant} of the active "
+                "timeline (older commits are archived and their files cleaned); use a later "
+                "instant from `zfish timeline`"
             )
         return text
     try:
@@ -118,6 +137,17 @@ def resolve_as_of(table: Path, as_of: str) -> str:
     candidates = [c for c in history if c.simulated_day is not None and c.simulated_day <= day]
     if not candidates:
         known = sorted({str(c.simulated_day) for c in history if c.simulated_day})
+        archived = [
+            c
+            for c in commits(table, include_archived=True)
+            if c.archived and c.simulated_day is not None and c.simulated_day <= day
+        ]
+        if archived:
+            raise ValidationError(
+                f"the commits of {DATABASE}.{TABLE_NAME} up to the evening of {day} are "
+                f"archived and their files cleaned; time travel reaches back to "
+                f"{history[0].simulated_day or history[0].instant}"
+            )
         raise ValidationError(
             f"no ETL run of {DATABASE}.{TABLE_NAME} had finished by the evening of {day}; "
             f"simulated evenings with commits: {', '.join(known) or 'none'}"

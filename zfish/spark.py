@@ -130,7 +130,29 @@ def get_spark(
     spark.sparkContext.setLogLevel("ERROR")
     if hudi:
         require_hudi(spark)
+        _start_jol_quietly(spark)
     return spark
+
+
+def _start_jol_quietly(spark: SparkSession) -> None:
+    """Initialise the bundle's JOL (it sizes records for Hudi's spillable maps) with stdout muted.
+
+    JOL prints three "# WARNING: Unable to attach ..." lines to the JVM's
+    stdout the first time it runs, in the middle of the first upsert, whatever
+    its -Djol.* flags say; they are harmless (it falls back to field-offset
+    estimates). Starting it here, once per JVM, keeps them out of zfish's output.
+    """
+    try:
+        jvm = spark.sparkContext._jvm
+        assert jvm is not None
+        stdout = jvm.System.out
+        jvm.System.setOut(jvm.java.io.PrintStream(jvm.java.io.OutputStream.nullOutputStream()))
+        try:
+            jvm.org.apache.hudi.org.openjdk.jol.vm.VM.current()
+        finally:
+            jvm.System.setOut(stdout)
+    except Exception:  # a bundle without shaded JOL, or another layout: nothing to mute
+        return
 
 
 def has_hudi(spark: SparkSession) -> bool:

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pyspark.sql import SparkSession
 
 from tests.support import expected_joined_rows
+from zfish import fishtable
 from zfish.exceptions import ValidationError
 from zfish.generator.engine import red_level
 from zfish.ml import dataset
@@ -143,3 +145,43 @@ def test_a_lake_without_the_table_says_what_to_do(tmp_path: Path) -> None:
 def test_unknown_level_is_refused(small_lake: SmallLake) -> None:
     with pytest.raises(ValidationError, match="level"):
         dataset.build_frame(small_lake.layout, level="pond")  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def jvm_lake(
+    spark_hudi: SparkSession, default_study: Path, tmp_path_factory: pytest.TempPathFactory
+) -> LakeLayout:
+    """The small lake's evenings again, written by the JVM Hudi writer."""
+    from zfish.ml.notebooks import DEFAULT_EVENINGS
+    from zfish.pipeline.job import WRITER_SPARK_HUDI
+    from zfish.simulate import evening
+
+    layout = LakeLayout(root=tmp_path_factory.mktemp("jvm_small_lake") / "lake")
+    for day in DEFAULT_EVENINGS:
+        evening(
+            spark_hudi, default_study, layout, day, writer=WRITER_SPARK_HUDI, show_progress=False
+        )
+    return layout
+
+
+@pytest.mark.slow
+def test_time_travel_on_a_jvm_written_table_gives_the_same_frames(
+    jvm_lake: LakeLayout, small_lake: SmallLake
+) -> None:
+    """Frames as of each evening from the JVM writer's table equal the native writer's."""
+    sizes = []
+    for day in small_lake.evenings:
+        jvm = dataset.build_frame(jvm_lake, as_of=day.isoformat(), level="observation")
+        native = dataset.build_frame(small_lake.layout, as_of=day.isoformat(), level="observation")
+        assert jvm.instant != native.instant
+        columns = [c for c in native.frame.columns if c != "commit_time"]
+        left = jvm.frame[columns].sort_values("image_id", ignore_index=True)
+        right = native.frame[columns].sort_values("image_id", ignore_index=True)
+        pd.testing.assert_frame_equal(left, right)
+        assert set(jvm.frame["image_id"]) == set(expected_joined_rows(jvm_lake.dataset, day))
+        # Each row names the JVM commit that last wrote it, a commit of that evening or before.
+        assert set(jvm.frame["commit_time"]) <= {
+            c.instant for c in fishtable.commits(jvm_lake.table) if c.instant <= jvm.instant
+        }
+        sizes.append(dataset.build_frame(jvm_lake, as_of=day.isoformat(), images=False).n_fish)
+    assert sizes == [20, 70, 135]

@@ -208,3 +208,131 @@ def test_the_job_script_runs_under_spark_submit(lake: LakeLayout) -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     assert "labelled rows upserted" in run.stdout
     assert fishtable.count_rows(lake.table) == 60
+
+
+def _spark_submit_env() -> dict[str, str]:
+    import os
+    import sys
+
+    return {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
+
+
+@pytest.mark.slow
+def test_the_job_runs_under_spark_submit_packages_as_a_glue_job_would(
+    lake: LakeLayout, default_study: Path, hudi_bundle: Path
+) -> None:
+    """spark-submit --packages <the bundle> etl/joined_fish_data.py --writer spark-hudi, twice.
+
+    Spark's Ivy home is zfish's (``spark.jars.ivy``): with the bundle already
+    resolved there, Spark resolves from that cache and downloads nothing.
+    """
+    import subprocess
+    import sys
+
+    from zfish import jars
+
+    spark_submit = Path(sys.executable).with_name("spark-submit")
+    script = Path(__file__).resolve().parents[2] / "etl" / "joined_fish_data.py"
+    ivy = jars.ivy_dir()
+    in_ivy_cache = (ivy / "jars" / jars.HUDI_BUNDLE.ivy_jar_name).is_file()
+
+    def submit(end_date: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                str(spark_submit),
+                "--master",
+                "local[2]",
+                "--packages",
+                jars.HUDI_BUNDLE.coordinate,
+                "--conf",
+                f"spark.jars.ivy={ivy}",
+                str(script),
+                "--writer",
+                "spark-hudi",
+                "--lake",
+                str(lake.root),
+                "--end-date",
+                end_date,
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            env=_spark_submit_env(),
+            timeout=900,
+        )
+
+    first = submit("2025-05-10T18:00:00")
+    assert first.returncode == 0, first.stderr[-3000:]
+    ivy_lines = [line for line in first.stderr.splitlines() if "artifacts" in line]
+    print("Ivy:", *ivy_lines, sep="\n  ")
+    if in_ivy_cache:
+        assert "downloading https://" not in first.stderr
+        assert any("0 artifacts copied" in line for line in ivy_lines), ivy_lines
+    assert "labelled rows upserted 60" in " ".join(first.stdout.split())
+    commits = fishtable.commits(lake.table)
+    assert [c.end_date for c in commits] == [datetime(2025, 5, 10, 18)]
+    assert f"{commits[0].instant} (60 inserted, 0 updated, 8 partitions" in first.stdout
+    assert fishtable.count_rows(lake.table) == 60
+
+    upload(default_study, lake, date(2025, 5, 11), show_progress=False)
+    second = submit("2025-05-11T18:00:00")
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert fishtable.count_rows(lake.table) == 75
+    assert fishtable.commits(lake.table)[-1].num_inserts == 15
+    # The JVM's own chatter (the bundle's JOL prints to stdout in the first upsert) stays out.
+    assert "# WARNING" not in second.stdout
+
+
+@pytest.mark.slow
+def test_offline_the_jvm_writer_fails_fast_with_exit_5_naming_coordinate_cache_and_fix(
+    lake: LakeLayout, tmp_path: Path
+) -> None:
+    """No network (a namespace with loopback only) and empty caches: exit 5 and what to do."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    from zfish import jars
+
+    unshare, ip = shutil.which("unshare"), shutil.which("ip") or "/usr/sbin/ip"
+    if unshare is None:
+        pytest.skip("unshare (util-linux) is not installed: cannot cut the network for one test")
+    probe = subprocess.run([unshare, "-n", ip, "link", "set", "lo", "up"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"network namespaces are not permitted here (unshare -n): {probe.stderr!r}")
+    home = tmp_path / "home"
+    home.mkdir()
+    cache = home / ".cache" / "zfish"
+    env = {
+        k: v
+        for k, v in _spark_submit_env().items()
+        if k not in (jars.ENV_HUDI_BUNDLE, "XDG_CACHE_HOME", "SPARK_HOME")
+    }
+    # Java's user.home does not follow $HOME: without this, Ivy and Maven find /root/.m2.
+    env.update(HOME=str(home), ZFISH_CACHE=str(cache), JAVA_TOOL_OPTIONS=f"-Duser.home={home}")
+    zfish = Path(sys.executable).with_name("zfish")
+    command = (
+        f"{ip} link set lo up && exec {zfish} --lake {lake.root} etl "
+        "--end-date 2025-05-10T18:00:00 --writer spark-hudi --quiet"
+    )
+    started = time.perf_counter()
+    run = subprocess.run(
+        [unshare, "-n", "sh", "-c", command],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
+    )
+    print(
+        f"offline: zfish etl --writer spark-hudi gave up after {time.perf_counter() - started:.0f}s"
+    )
+    message = " ".join(run.stderr.split())
+    print(run.stderr[-2000:])
+    assert run.returncode == 5, run.stderr[-3000:]
+    assert jars.HUDI_BUNDLE.coordinate in message
+    assert f"cache: {cache / 'jars' / jars.HUDI_BUNDLE.jar_name}" in message
+    assert "fix: on a machine that reaches Maven Central run `make bundle`" in message
+    assert jars.ENV_HUDI_BUNDLE in message
+    assert not fishtable.exists(lake.table)
+    assert not (cache / "jars" / jars.HUDI_BUNDLE.jar_name).exists()

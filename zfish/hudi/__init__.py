@@ -21,8 +21,9 @@ groups where the data is and return statistics, the driver commits::
 Modules: ``options`` (every hoodie.* key), ``spec``, ``properties``, ``timeline``,
 ``fsview``, ``keygen``, ``avro`` (schemas), ``avro_metadata`` (clean instants),
 ``bloom``, ``storage``, ``lock``, ``markers``, ``write`` (file groups), ``stats``,
-``clean``, ``liveness`` (is another writer's pending instant live?), ``table``
-(commit protocol), ``faults`` (crash-test hooks).
+``clean``, ``archive`` (timeline archival), ``archive_entry`` (archived records),
+``logformat`` (HoodieLogFormat blocks), ``liveness`` (is another writer's pending
+instant live?), ``table`` (commit protocol), ``faults`` (crash-test hooks).
 
 Design in one paragraph each:
 
@@ -37,7 +38,10 @@ Design in one paragraph each:
 * Merging (``write``): Hudi's SIMPLE index (join on ``_hoodie_record_key``),
   ``HoodieMergeHandle`` semantics, small-file packing as ``UpsertPartitioner``.
 * Cleaning (``clean``): KEEP_LATEST_COMMITS (10 by default) recorded as Avro
-  clean instants; no timeline archival (instant files accumulate, a few per commit).
+  clean instants.
+* Archival (``archive``): as Hudi 0.15 after each commit, more than 30 completed
+  commits (or cleans) on the active timeline move the oldest into
+  ``.hoodie/archived`` down to 20, in the JVM's archive file format.
 * Lock (``lock``): ``.hoodie/zfish.writer.lock``, O_EXCL, stale when its process
   is gone (same host) or expired (other host).
 * Crash tests (``faults``): ``ZFISH_HUDI_FAULT=<point>[:n]`` SIGKILLs the writer.
@@ -49,8 +53,9 @@ dropped or retyped.
 
 Not supported on purpose: Merge-on-Read, the metadata table, table versions
 other than 6, key generators other than Simple/Complex/Nonpartitioned,
-URL-encoded partitions, timeline archival, savepoints, and concurrent writers
-(one writer at a time, enforced by the lock; JVM writers do not see it).
+URL-encoded partitions, savepoints, merging small archive files, and concurrent
+writers (one writer at a time, enforced by the lock; a JVM writer that zfish does
+not run does not see it).
 """
 
 from zfish.hudi.options import BloomFilterType, MergeMode, WriteOptions

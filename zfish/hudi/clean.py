@@ -15,9 +15,10 @@ A clean is three instants: ``<c>.clean.requested`` and ``<c>.clean.inflight``
 ``HoodieCleanMetadata``, written atomically). A clean interrupted by a crash
 is finished by the next writer from its plan (deleting a file twice is a no-op).
 
-The timeline itself is not archived: instant files accumulate in ``.hoodie``
-(a few small files per commit), which readers handle fine for years of daily
-commits; archive with the JVM if it ever matters.
+When the previous clean's ECTR is older than the active timeline (its commits
+were archived, ``HoodieDefaultTimeline.isBeforeTimelineStarts``), the
+partitions written since then are no longer all known, so every partition is
+examined, as ``CleanPlanner.getPartitionPathsForCleanByCommits`` does.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from zfish.hudi.options import CLEANER_POLICY_KEEP_LATEST_COMMITS
 from zfish.hudi.storage import Storage
 from zfish.hudi.timeline import (
     CLEAN,
+    COMMIT,
+    DELTA_COMMIT,
     REPLACE_COMMIT,
     SAVEPOINT,
     Instant,
@@ -42,6 +45,9 @@ from zfish.hudi.timeline import (
     instant_path,
     read_commit_metadata,
 )
+
+# HoodieDefaultTimeline.getCommitsTimeline (any state).
+COMMITS_TIMELINE_ACTIONS = (COMMIT, DELTA_COMMIT, REPLACE_COMMIT)
 
 
 @dataclass
@@ -136,6 +142,9 @@ def _partitions_to_examine(
     previous = str(last.get("earliestCommitToRetain") or "")
     if not previous or last.get("policy") not in ("", CLEANER_POLICY_KEEP_LATEST_COMMITS):
         return None
+    commits = [i.timestamp for i in timeline.instants if i.action in COMMITS_TIMELINE_ACTIONS]
+    if commits and previous < commits[0]:
+        return None  # archived since: the partitions written in between are unknown
     out: set[str] = set()
     for inst in writes:
         if previous <= inst.timestamp < ectr:

@@ -11,7 +11,9 @@ Points, in commit order: ``after_lock``, ``after_requested``, ``after_inflight``
 complete), ``after_data_files`` (all data files of the write call written),
 ``before_commit_file``, ``after_commit`` (commit point passed, markers and
 cleaning not done), ``after_clean_requested``, ``mid_clean`` (after the first
-file deletion of a clean), ``after_clean``.
+file deletion of a clean), ``after_clean``, ``after_archive_write`` (the archive
+file is written, no archived instant file deleted yet), ``mid_archive_delete``
+(after a deletion of an archived instant file: ``:n`` picks the n-th).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ POINTS = (
     "after_clean_requested",
     "mid_clean",
     "after_clean",
+    "after_archive_write",
+    "mid_archive_delete",
 )
 
 _hits: dict[str, int] = {}

@@ -21,8 +21,9 @@ JVM writer under the lock (whose instants it cannot know in advance) calls
 lock is its own, and dies with it.
 
 The file is not a timeline instant: Hudi JVM and hudi-rs ignore unknown files in
-``.hoodie``. JVM writers do not know this lock; run them only when no zfish
-writer runs (see the package docs).
+``.hoodie``. The JVM writer does not know this lock: when zfish runs it (the
+ETL's ``--writer spark-hudi``) zfish holds the lock around it; run a JVM
+writer started outside zfish only when no zfish writer runs.
 """
 
 from __future__ import annotations

@@ -165,6 +165,20 @@ FOREIGN_HEARTBEAT_TIMEOUT_SECONDS_DEFAULT = (
 # it writes, but its index lookup before the .inflight can be minutes on a big table.
 FOREIGN_PENDING_TIMEOUT_SECONDS_DEFAULT = 15 * 60.0
 
+# --- timeline archival (HoodieArchivalConfig) ------------------------------------------------
+
+ARCHIVE_AUTO = "hoodie.archive.automatic"
+ARCHIVE_AUTO_DEFAULT = True
+KEEP_MIN_COMMITS = "hoodie.keep.min.commits"
+KEEP_MIN_COMMITS_DEFAULT = 20
+KEEP_MAX_COMMITS = "hoodie.keep.max.commits"
+KEEP_MAX_COMMITS_DEFAULT = 30
+COMMITS_ARCHIVAL_BATCH = "hoodie.commits.archival.batch"
+COMMITS_ARCHIVAL_BATCH_DEFAULT = 10
+# zfish implements only the default (stop archiving at the first savepoint).
+ARCHIVE_BEYOND_SAVEPOINT = "hoodie.archive.beyond.savepoint"
+ARCHIVE_BEYOND_SAVEPOINT_DEFAULT = False
+
 
 class MergeMode(StrEnum):
     """How an incoming record is merged with the stored one of the same key.
@@ -231,6 +245,10 @@ class WriteOptions:
     auto_clean: bool = CLEAN_AUTO_DEFAULT
     cleaner_commits_retained: int = CLEANER_COMMITS_RETAINED_DEFAULT
     cleaner_incremental: bool = CLEANER_INCREMENTAL_MODE_DEFAULT
+    auto_archive: bool = ARCHIVE_AUTO_DEFAULT
+    keep_min_commits: int = KEEP_MIN_COMMITS_DEFAULT
+    keep_max_commits: int = KEEP_MAX_COMMITS_DEFAULT
+    archival_batch_size: int = COMMITS_ARCHIVAL_BATCH_DEFAULT
     # A lock whose owner runs on another host cannot be probed; after this many
     # seconds without a refresh it is considered abandoned.
     lock_expiry_seconds: float = 6 * 3600.0
@@ -256,6 +274,15 @@ class WriteOptions:
             raise ValueError("bloom_num_entries must be > 0 and 0 < bloom_fpp < 1")
         if self.foreign_pending_timeout_seconds < 0 or self.foreign_heartbeat_timeout_seconds < 0:
             raise ValueError("foreign_pending/heartbeat timeouts must be >= 0 seconds")
+        # HoodieWriteConfig.validate: max must exceed min (the archiver raises min itself
+        # when the cleaner retains more commits than min, see archive.instants_to_keep).
+        if not 1 <= self.keep_min_commits < self.keep_max_commits:
+            raise ValueError(
+                f"keep_max_commits ({KEEP_MAX_COMMITS}={self.keep_max_commits}) must be greater "
+                f"than keep_min_commits ({KEEP_MIN_COMMITS}={self.keep_min_commits}), and min >= 1"
+            )
+        if self.archival_batch_size < 1:
+            raise ValueError(f"archival_batch_size ({COMMITS_ARCHIVAL_BATCH}) must be at least 1")
 
     def hoodie_config(self) -> dict[str, str]:
         """These options as the ``hoodie.*`` write configs a JVM writer would take."""
@@ -278,6 +305,11 @@ class WriteOptions:
             CLEANER_POLICY: CLEANER_POLICY_KEEP_LATEST_COMMITS,
             CLEANER_COMMITS_RETAINED: str(self.cleaner_commits_retained),
             CLEANER_INCREMENTAL_MODE: str(self.cleaner_incremental).lower(),
+            ARCHIVE_AUTO: str(self.auto_archive).lower(),
+            KEEP_MIN_COMMITS: str(self.keep_min_commits),
+            KEEP_MAX_COMMITS: str(self.keep_max_commits),
+            COMMITS_ARCHIVAL_BATCH: str(self.archival_batch_size),
+            ARCHIVE_BEYOND_SAVEPOINT: str(ARCHIVE_BEYOND_SAVEPOINT_DEFAULT).lower(),
         }
 
 

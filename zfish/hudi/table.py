@@ -18,7 +18,8 @@ The commit protocol (driver side) of ``begin`` / ``commit``:
 5. ``commit`` checks every reported file, deletes files of failed task
    attempts (markers without a write stat), and writes ``<t>.commit``
    atomically: **the commit point**; then deletes the markers, cleans
-   (KEEP_LATEST_COMMITS) and releases the lock.
+   (KEEP_LATEST_COMMITS), archives the timeline (keep.min/max commits, like
+   the JVM's postCommit) and releases the lock.
 
 Any failure before the commit point (exception, ``abort()``, leaving the
 ``with`` block) rolls the attempt back completely; a crash leaves a pending
@@ -46,6 +47,7 @@ from zfish.exceptions import (
     TableLockedError,
     UnsupportedTableError,
 )
+from zfish.hudi import archive as archive_mod
 from zfish.hudi import avro as av
 from zfish.hudi import avro_metadata as am
 from zfish.hudi import keygen as kg
@@ -94,6 +96,8 @@ class CommitResult:
     clean_instant: str | None = None
     rolled_back: list[str] = field(default_factory=list)
     clean_error: str | None = None
+    instants_archived: int = 0
+    archive_error: str | None = None
 
 
 class HudiTable:
@@ -323,6 +327,17 @@ class HudiTable:
         with self._locked("clean", options) as lock:
             self._recover(lock, options)
             return self._clean(options, lock).files_deleted
+
+    def archive(self, options: WriteOptions | None = None) -> archive_mod.ArchiveResult:
+        """Archive the timeline now (as the JVM's archiver would after a commit)."""
+        options = options or WriteOptions()
+        with self._locked("archive", options) as lock:
+            self._recover(lock, options)
+            return archive_mod.archive_if_required(self.storage, self.properties, options)
+
+    def archived_instants(self) -> list[archive_mod.ArchivedInstant]:
+        """Every record of the archived timeline (``.hoodie/archived``), oldest first."""
+        return archive_mod.read_archive(self.storage, self.properties)
 
     def _refresh(self) -> Timeline:
         """Re-read hoodie.properties, re-check it, and load the timeline."""
@@ -593,18 +608,33 @@ class Transaction:
         fault_point("after_commit")
         result = self._result(stats)
         try:
+            self._post_commit(result)
+        finally:
+            self.lock.release()
+        result.seconds = time.monotonic() - self.started
+        return result
+
+    def _post_commit(self, result: CommitResult) -> None:
+        """Markers, clean, archive (``BaseHoodieWriteClient.mayBeCleanAndArchive``); the commit
+        stands whatever fails here, and the next writer finishes it."""
+        try:
             markers.delete_markers(self.storage, self.instant)
             self.lock.forget_instants([self.instant])
             if self.options.auto_clean:
                 cleaned = self.table._clean(self.options, self.lock)
                 result.files_cleaned = cleaned.files_deleted
                 result.clean_instant = cleaned.instant
-        except Exception as exc:  # the commit stands; the next writer finishes the clean
+        except Exception as exc:
             result.clean_error = f"{type(exc).__name__}: {exc}"
-        finally:
-            self.lock.release()
-        result.seconds = time.monotonic() - self.started
-        return result
+            return  # a clean left pending blocks archival until the next writer finishes it
+        try:
+            if self.options.auto_archive:
+                archived = archive_mod.archive_if_required(
+                    self.storage, self.table.properties, self.options
+                )
+                result.instants_archived = len(archived.archived)
+        except Exception as exc:
+            result.archive_error = f"{type(exc).__name__}: {exc}"
 
     def _verify(self, stats: list[WriteStat]) -> None:
         seen: dict[str, str] = {}

@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
+
 from zfish import console, fishtable, jars
 from zfish.catalog import crawler
 from zfish.exceptions import RejectedInputError, ValidationError, ZfishError
@@ -25,6 +27,7 @@ from zfish.pipeline import quality, schemas, sinks, sources, window
 from zfish.pipeline.transforms import to_table_rows
 from zfish.problems import Problem, render
 from zfish.settings import LakeLayout, default_lake_dir, resolve_location
+from zfish.spark import require_hudi
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -165,6 +168,9 @@ def run(
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
+    if options.writer == WRITER_SPARK_HUDI:
+        # Before reading anything: a session without the bundle cannot get it any more.
+        require_hudi(spark)
     table_path = options.table_path or layout.table
     last_end = last_end_date(table_path)
     read_window = window.plan(options.end_date, options.window_days, last_end)
@@ -232,10 +238,11 @@ def run(
             if options.writer == WRITER_NATIVE:
                 table = HudiTable.open_or_create(str(table_path), fishtable.TABLE_SPEC)
                 report.commit = sinks.write_native(rows, table, extra)
-                report.labelled_rows = report.commit.num_inserts + report.commit.num_updates
             else:
-                report.labelled_rows = rows.count()
-                sinks.write_spark_hudi(rows, table_path, fishtable.TABLE_SPEC, extra)
+                report.commit = sinks.write_spark_hudi(
+                    rows, table_path, fishtable.TABLE_SPEC, extra
+                )
+            report.labelled_rows = report.commit.num_inserts + report.commit.num_updates
         with _stage(report, "catalog", show_progress):
             crawler.register_hudi_table(layout, table_path)
             report.table_rows = fishtable.count_rows(table_path)
@@ -321,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{report.quarantined_total} record(s) quarantined in {report.quarantine_path}"
             )
     except ZfishError as exc:
-        console.err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        console.err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         return exc.exit_code
     return 0
 

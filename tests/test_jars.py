@@ -1,0 +1,109 @@
+"""zfish.jars: which copy of the Hudi bundle is used, and what is refused (no Spark, no network)."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from zfish import jars
+from zfish.cli import cli
+from zfish.exceptions import EXIT_PREREQUISITE, PrerequisiteError
+
+BUNDLE = jars.HUDI_BUNDLE
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty home and zfish cache: nothing of the real machine's caches is seen."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv(jars.ENV_CACHE, str(home / ".cache" / "zfish"))
+    monkeypatch.delenv(jars.ENV_HUDI_BUNDLE, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    return home
+
+
+def write_jar(path: Path, payload: bytes = b"x" * 4096) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
+        zf.writestr("org/apache/hudi/DataSourceReadOptions.class", payload)
+    return path
+
+
+def cut(path: Path) -> Path:
+    """What an interrupted download leaves: the first part of the file, no central directory."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def m2_path(home: Path) -> Path:
+    return home / ".m2" / "repository" / BUNDLE.repository_path
+
+
+def test_find_prefers_zfish_cache_over_maven_and_ivy(home: Path) -> None:
+    cached = write_jar(jars.cached_path(BUNDLE))
+    write_jar(m2_path(home))
+    write_jar(home / ".ivy2" / "jars" / BUNDLE.ivy_jar_name)
+    assert jars.cached_path(BUNDLE) == home / ".cache" / "zfish" / "jars" / BUNDLE.jar_name
+    assert jars.find(BUNDLE) == cached
+    assert jars.hudi_bundle(download=False) == cached
+
+
+def test_a_cut_jar_in_the_cache_is_not_used(home: Path) -> None:
+    cut(write_jar(jars.cached_path(BUNDLE)))
+    assert jars.find(BUNDLE) is None
+    with pytest.raises(PrerequisiteError) as caught:
+        jars.hudi_bundle(download=False)
+    assert caught.value.exit_code == EXIT_PREREQUISITE
+    message = str(caught.value)
+    assert BUNDLE.coordinate in message
+    assert f"cache: {jars.cached_path(BUNDLE)}" in message
+    assert "fix: on a machine that reaches Maven Central run `make bundle`" in message
+    # A whole copy elsewhere is taken instead of the cut one.
+    whole = write_jar(m2_path(home))
+    assert jars.find(BUNDLE) == whole
+
+
+def test_a_maven_copy_whose_sha1_does_not_match_is_not_used(home: Path) -> None:
+    jar = write_jar(m2_path(home))
+    sidecar = jar.with_name(jar.name + ".sha1")
+    sidecar.write_text("0" * 40 + "\n")
+    assert jars.find(BUNDLE) is None
+    sidecar.write_text(hashlib.sha1(jar.read_bytes()).hexdigest() + "\n")
+    assert jars.find(BUNDLE) == jar
+
+
+def test_an_explicit_bundle_that_is_missing_or_cut_gives_exit_5(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_jar(jars.cached_path(BUNDLE))  # a good cached copy must not hide the mistake
+    missing = tmp_path / "nowhere" / BUNDLE.jar_name
+    monkeypatch.setenv(jars.ENV_HUDI_BUNDLE, str(missing))
+    with pytest.raises(PrerequisiteError) as caught:
+        jars.hudi_bundle()
+    assert caught.value.exit_code == EXIT_PREREQUISITE
+    assert str(missing) in str(caught.value)
+    assert jars.ENV_HUDI_BUNDLE in str(caught.value)
+    result = CliRunner().invoke(cli, ["bundle"])
+    assert result.exit_code == EXIT_PREREQUISITE
+    assert "does not exist" in result.output
+
+    broken = cut(write_jar(tmp_path / "broken.jar"))
+    with pytest.raises(PrerequisiteError, match="not a whole jar"):
+        jars.hudi_bundle(str(broken))
+    assert jars.hudi_bundle(str(write_jar(tmp_path / "good.jar"))) == tmp_path / "good.jar"
+
+
+def test_installing_into_the_cache_is_atomic_and_leaves_no_temp_file(home: Path) -> None:
+    source = write_jar(home / "downloads" / BUNDLE.jar_name)
+    installed = jars._install(source, BUNDLE)
+    assert installed == jars.cached_path(BUNDLE)
+    assert installed.read_bytes() == source.read_bytes()
+    assert [p.name for p in installed.parent.iterdir()] == [BUNDLE.jar_name]
