@@ -1,8 +1,9 @@
 """The ``zfish`` command line: thin subcommands over the package API.
 
 Every subcommand shares ``--data`` (the generated study), ``--lake`` (the lake
-root standing in for S3), ``--bucket`` and ``--prefix``. Errors map to exit
-codes in one place, :func:`handle_errors`.
+root standing in for S3), ``--bucket`` and ``--prefix``, accepted before or
+after the subcommand's name (:func:`shared_options`; the subcommand's value
+wins). Errors map to exit codes in one place, :func:`handle_errors`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,69 @@ class Settings:
     layout: LakeLayout
 
 
+@dataclass(frozen=True)
+class SharedValues:
+    """The shared options as given on the command line (None: not given there)."""
+
+    data: Path | None = None
+    lake: Path | None = None
+    bucket: str | None = None
+    prefix: str | None = None
+
+    def over(self, base: SharedValues) -> SharedValues:
+        """These values where given, ``base``'s elsewhere."""
+        return SharedValues(
+            data=self.data or base.data,
+            lake=self.lake or base.lake,
+            bucket=self.bucket or base.bucket,
+            prefix=self.prefix or base.prefix,
+        )
+
+    def settings(self) -> Settings:
+        """Options first, then $ZFISH_DATA / $ZFISH_LAKE, then the defaults."""
+        layout = LakeLayout(
+            root=self.lake or default_lake_dir(),
+            bucket=self.bucket or DEFAULT_BUCKET,
+            prefix=self.prefix or DEFAULT_PREFIX,
+        )
+        return Settings(data=self.data or default_data_dir(), layout=layout)
+
+
+_SHARED_NAMES = ("data", "lake", "bucket", "prefix")
+
+
+def _shared_option_decorators() -> list[Callable[[Any], Any]]:
+    # No click envvar=: a subcommand's env default would beat the group's explicit option.
+    return [
+        click.option(
+            "--data",
+            type=click.Path(path_type=Path, file_okay=False),
+            default=None,
+            help=f"Generated study directory [env {ENV_DATA}; default ./data/synthetic_data].",
+        ),
+        click.option(
+            "--lake",
+            type=click.Path(path_type=Path, file_okay=False),
+            default=None,
+            help=f"Lake root standing in for S3 [env {ENV_LAKE}; default ./lake].",
+        ),
+        click.option(
+            "--bucket", default=None, help=f"S3 bucket inside the lake [default: {DEFAULT_BUCKET}]."
+        ),
+        click.option(
+            "--prefix",
+            default=None,
+            help=f"Dataset prefix in the bucket [default: {DEFAULT_PREFIX}].",
+        ),
+    ]
+
+
+def _add_options(func: F, decorators: list[Callable[[Any], Any]]) -> F:
+    for decorate in reversed(decorators):
+        func = decorate(func)
+    return func
+
+
 def handle_errors(func: F) -> F:
     """Turn zfish errors into a one-line message and the error's exit code."""
 
@@ -62,6 +126,24 @@ def handle_errors(func: F) -> F:
     return cast(F, wrapper)
 
 
+def shared_options(func: F) -> F:
+    """``--data --lake --bucket --prefix`` on a subcommand; it receives the resolved Settings.
+
+    The values given after the subcommand win over those given before it
+    (on ``zfish`` itself), which win over the environment and the defaults.
+    """
+
+    @handle_errors
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        mine = SharedValues(**{name: kwargs.pop(name) for name in _SHARED_NAMES})
+        ctx = click.get_current_context()
+        group = ctx.find_object(SharedValues) or SharedValues()
+        return func(mine.over(group).settings(), *args, **kwargs)
+
+    return _add_options(cast(F, wrapper), _shared_option_decorators())
+
+
 def parse_day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
     """Click callback: a YYYY-MM-DD option value as a date."""
     if value is None:
@@ -76,34 +158,20 @@ def parse_day(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="zfish")
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help=f"Generated study directory [env {ENV_DATA}; default ./data/synthetic_data].",
-)
-@click.option(
-    "--lake",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help=f"Lake root standing in for S3 [env {ENV_LAKE}; default ./lake].",
-)
-@click.option(
-    "--bucket", default=DEFAULT_BUCKET, show_default=True, help="S3 bucket inside the lake."
-)
-@click.option(
-    "--prefix", default=DEFAULT_PREFIX, show_default=True, help="Dataset prefix in the bucket."
-)
+@lambda func: _add_options(func, _shared_option_decorators())
 @click.pass_context
 @handle_errors
-def cli(ctx: click.Context, data: Path | None, lake: Path | None, bucket: str, prefix: str) -> None:
+def cli(ctx: click.Context, /, **shared: Any) -> None:
     """zfish: a local lakehouse emulator for ML data pipelines.
 
     The main job is `zfish simulate --day YYYY-MM-DD`: one simulated evening of
     the zebra fish study (generate, upload, crawl, ETL into Apache Hudi).
+
+    --data, --lake, --bucket and --prefix work here or after any subcommand.
     """
-    layout = LakeLayout(root=lake or default_lake_dir(), bucket=bucket, prefix=prefix)
-    ctx.obj = Settings(data=data or default_data_dir(), layout=layout)
+    values = SharedValues(**shared)
+    values.settings()  # a bad --bucket or --prefix fails here, whatever the subcommand
+    ctx.obj = values
 
 
 @cli.command("generate")
@@ -173,7 +241,7 @@ def cli(ctx: click.Context, data: Path | None, lake: Path | None, bucket: str, p
     "--force", is_flag=True, help="Regenerate even if up to date; replace a study of other options."
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.pass_obj
+@shared_options
 @handle_errors
 def generate_cmd(
     settings: Settings,
@@ -241,7 +309,7 @@ def generate_cmd(
     help="Study folder to copy from [default: --data].",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.pass_obj
+@shared_options
 @handle_errors
 def upload_cmd(settings: Settings, until: date, source: Path | None, quiet: bool) -> None:
     """Upload the study into the lake up to a day (the seed's upload_to_s3.sh).
@@ -264,26 +332,67 @@ def upload_cmd(settings: Settings, until: date, source: Path | None, quiet: bool
 
 
 @cli.command("crawl")
-@click.pass_obj
+@click.option(
+    "--history",
+    "history_of",
+    metavar="TABLE",
+    default=None,
+    help="Print the versions of TABLE (like Glue's GetTableVersions) instead of crawling.",
+)
+@shared_options
 @handle_errors
-def crawl_cmd(settings: Settings) -> None:
+def crawl_cmd(settings: Settings, history_of: str | None) -> None:
     """Run the crawlers: register tables and exactly the partitions in the lake now.
 
     Like the seed's Glue crawlers on observations/ and outcomes/ (and Hudi's
-    catalog sync for joined_fish_data). Partitions uploaded later stay
-    invisible to queries until the next crawl.
+    catalog sync for joined_fish_data), with Glue's UPDATE_IN_DATABASE,
+    DELETE_FROM_DATABASE and CRAWL_EVERYTHING policies: new fields add
+    columns, types widen (int -> bigint -> double -> string), deleted
+    partitions are dropped, and each change keeps the previous table version.
+    Partitions uploaded later stay invisible to queries until the next crawl.
+    Exits 2 when the lake holds nothing to crawl, 3 when some input was left out.
     """
     from zfish.catalog.crawler import crawl
     from zfish.console import summary
     from zfish.exceptions import RejectedInputError
     from zfish.problems import render
 
+    if history_of is not None:
+        _print_history(settings, history_of)
+        return
     report = crawl(settings.layout)
     summary(f"crawl {settings.layout.catalog_db}", report.rows())
     if report.problems:
         raise RejectedInputError(
-            f"{len(report.problems)} folder(s) were not catalogued:\n" + render(report.problems)
+            f"{len(report.problems)} problem(s); the rest was catalogued:\n"
+            + render(report.problems)
         )
+
+
+def _print_history(settings: Settings, name: str) -> None:
+    """``zfish crawl --history TABLE``: newest version first, as GetTableVersions lists them."""
+    from rich.table import Table
+
+    from zfish.catalog import glue
+    from zfish.console import print_table
+    from zfish.settings import DATABASE
+
+    table_name = name.replace('"', "").removeprefix(f"{DATABASE}.")
+    versions = glue.load_versions(settings.layout, table_name)
+    table = Table(
+        title=f"{DATABASE}.{table_name}: {len(versions)} version(s), newest first",
+        title_justify="left",
+    )
+    for column in ("version", "created (UTC)", "changes", "columns"):
+        table.add_column(column, no_wrap=column != "changes")
+    for i, version in enumerate(reversed(versions)):
+        table.add_row(
+            f"{version.version_id}{' (current)' if i == 0 else ''}",
+            version.created_at.isoformat(sep=" ", timespec="seconds"),
+            "\n".join(version.changes),
+            "\n".join(f"{c.name} {c.glue_type}" for c in version.columns),
+        )
+    print_table(table)
 
 
 @cli.command("query")
@@ -302,7 +411,7 @@ def crawl_cmd(settings: Settings) -> None:
     metavar="INSTANT|DAY",
     help="Read joined_fish_data as of a Hudi instant or a simulated evening (YYYY-MM-DD).",
 )
-@click.pass_obj
+@shared_options
 @handle_errors
 def query_cmd(settings: Settings, sql: str, fmt: str, as_of: str | None) -> None:
     """Run one read-only Athena-style SQL statement against the catalog.
@@ -369,7 +478,7 @@ def etl_options(func: F) -> F:
     help="Table location: a path or s3://bucket/key in the lake [default: <prefix>/processed/joined_fish_data].",
 )
 @etl_options
-@click.pass_obj
+@shared_options
 @handle_errors
 def etl_cmd(
     settings: Settings,
@@ -399,6 +508,7 @@ def etl_cmd(
         else None,
         reprocess_window=reprocess_window,
     )
+    job.check_inputs(settings.layout, options)  # before Spark starts: a typo costs no 13 s
     spark = job.session_for(writer, hudi_bundle)
     report = job.run(spark, settings.layout, options, show_progress=not quiet)
     job.print_report(report, verbose=verbose)
@@ -417,7 +527,7 @@ def etl_cmd(
     "--to", "last", callback=parse_day, metavar="YYYY-MM-DD", help="Last evening of a range."
 )
 @etl_options
-@click.pass_obj
+@shared_options
 @handle_errors
 def simulate_cmd(
     settings: Settings,
@@ -438,13 +548,14 @@ def simulate_cmd(
     from zfish.catalog.counts import Counter
     from zfish.exceptions import RejectedInputError
     from zfish.pipeline import job
-    from zfish.simulate import days_between, evening, print_evening
+    from zfish.simulate import check_study_reaches, days_between, evening, print_evening
 
     if day is not None and (first or last):
         raise click.UsageError("use either --day or --from/--to, not both")
     if day is None and not (first and last):
         raise click.UsageError("give --day YYYY-MM-DD, or --from and --to for a range")
     days = [day] if day is not None else days_between(first, last)  # type: ignore[arg-type]
+    check_study_reaches(settings.data, settings.layout, days[0])  # before Spark starts
     spark = job.session_for(writer, hudi_bundle)
     counter = Counter(settings.layout)  # shared by the evenings: it re-asks only what changed
     rejected = 0
@@ -462,6 +573,7 @@ def simulate_cmd(
         )
         print_evening(report, verbose=verbose)
         rejected += len(report.upload.problems) if report.upload else 0
+        rejected += len(report.crawl.problems) if report.crawl else 0
         rejected += report.etl.quarantined_total if report.etl else 0
     if rejected:
         raise RejectedInputError(
@@ -498,7 +610,7 @@ def bundle_cmd(offline: bool) -> None:
     default=None,
     help="Table location: a path or s3://bucket/key [default: <prefix>/processed/joined_fish_data].",
 )
-@click.pass_obj
+@shared_options
 @handle_errors
 def timeline_cmd(settings: Settings, table_location: str | None) -> None:
     """List the Hudi table's commits: instant, simulated evening, rows written.

@@ -56,6 +56,10 @@ class EveningReport:
         if self.crawl is not None:
             added = {n: len(t.partitions_added) for n, t in self.crawl.tables.items()}
             rows.append(("crawled", ", ".join(f"{n} +{a}" for n, a in added.items()) or "nothing"))
+            for name, change in self.crawl.tables.items():
+                rows += [(f"  {name} schema", note) for note in change.schema_changes]
+            if self.crawl.problems:
+                rows.append(("crawl problems", f"{len(self.crawl.problems)}, see `zfish crawl`"))
         for name, count in self.catalog_counts.items():
             rows.append((f"{name}", f"{count} rows"))
         if self.etl is not None:
@@ -72,6 +76,7 @@ class EveningReport:
                     )
                 )
             rows.append(("window", etl.read_window.note))
+            rows += job.unknown_field_rows(etl.unknown_fields)
             if etl.quarantined_total:
                 rows.append(("quarantined", f"{etl.quarantined_total} -> {etl.quarantine_path}"))
         rows.append(("seconds", ", ".join(f"{k} {v:.1f}" for k, v in self.stage_seconds.items())))
@@ -99,6 +104,20 @@ def ensure_study(data_dir: Path) -> bool:
         return False  # a study made by someone else (e.g. the seed's own script): use it
     generate(StudySpec(), data_dir)
     return True
+
+
+def check_study_reaches(data_dir: Path, layout: LakeLayout, day: date) -> None:
+    """Refuse an evening before the study's first observations (nothing to crawl or join)."""
+    if partitions.scan(layout.observations)[0]:
+        return
+    days = [p.day for p in partitions.scan(data_dir / "observations")[0]]
+    if not days or min(days) < day:
+        return  # no study yet (simulate generates it) or something to upload
+    raise ValidationError(
+        f"the study in {data_dir} has no observations before {day}: its first are of "
+        f"{min(days)}, so the evening of {day} has nothing to upload; simulate the evening "
+        f"of {min(days) + timedelta(days=1)} or later"
+    )
 
 
 def catalog_counts(layout: LakeLayout, counter: Counter | None = None) -> dict[str, int]:
@@ -138,6 +157,8 @@ def evening(
     t = time.perf_counter()
     report.upload = upload(data_dir, layout, day, show_progress=show_progress)
     report.stage_seconds["upload"] = time.perf_counter() - t
+
+    check_study_reaches(data_dir, layout, day)
 
     t = time.perf_counter()
     report.crawl = crawler.crawl(layout)

@@ -42,7 +42,7 @@ def test_describe_observations_struct(small_lake: SmallLake) -> None:
         "fish_id": "string",
         "image_id": "string",
         "timestamp": "string",
-        "age_days": "bigint",
+        "age_days": "int",  # Glue's JSON classifier: a number that fits 32 bits
         "treatment": "string",
         "genetic_markers": "struct<gene_a:boolean,gene_b:boolean,gene_c:boolean>",
         "length_mm": "double",

@@ -34,12 +34,18 @@ V6_COW = (
 )
 
 
+def shared_samples_present() -> bool:
+    """Whether the hudi-rs sample tables (the second source of sample tables) are here."""
+    return all((FIXTURES / f"{name}.zip").exists() for name in (*V6_COW, "cow_v8_nonpartitioned"))
+
+
 def fixture_zip(name: str) -> Path:
     path = FIXTURES / f"{name}.zip"
     if not path.exists():
         pytest.skip(
-            f"Hudi fixture tables not found at {FIXTURES} (set ZFISH_HUDI_FIXTURES to the folder "
-            "holding cow_v6_*.zip)"
+            f"second source only: the hudi-rs sample tables are not at {FIXTURES} (set "
+            "ZFISH_HUDI_FIXTURES to the folder holding cow_v6_*.zip); the same test runs on "
+            "the JVM-written reference tables"
         )
     return path
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from hudi_testlib import commit_json, unzip_table
+from hudi_testlib import commit_json, completed_commits
 
 from zfish.exceptions import SchemaError
 from zfish.hudi import avro as av
@@ -62,30 +61,30 @@ def fixture_like_schema(partition: str = "byteField") -> pa.Schema:
     return pa.schema(fields)
 
 
-def test_schema_is_byte_identical_to_spark_commit_schema(fixtures_dir: Path) -> None:
-    root = unzip_table("cow_v6_simplekeygen_nonhivestyle", fixtures_dir)
-    theirs = commit_json(root, "20240418172804498")["extraMetadata"]["schema"]
+def test_schema_is_byte_identical_to_spark_commit_schema(sample) -> None:
+    root = sample.root("cow_v6_simplekeygen_nonhivestyle")
+    theirs = commit_json(root, completed_commits(root)[0])["extraMetadata"]["schema"]
     normalized = av.normalize_schema(fixture_like_schema())
     ours = av.dumps(av.to_avro_schema(normalized, "v6_simplekeygen_nonhivestyle"))
     assert ours == theirs
 
 
-def test_avro_round_trip_of_every_fixture_schema(fixtures_dir: Path) -> None:
-    for name, instant in (
-        ("cow_v6_nonpartitioned", "20240418173551906"),
-        ("cow_v6_complexkeygen_hivestyle", "20240418173235694"),
-        ("cow_v6_timebasedkeygen_nonhivestyle", "20240418181357522"),
+def test_avro_round_trip_of_every_fixture_schema(sample) -> None:
+    for name in (
+        "cow_v6_nonpartitioned",
+        "cow_v6_complexkeygen_hivestyle",
+        "cow_v6_timebasedkeygen_nonhivestyle",
     ):
-        root = unzip_table(name, fixtures_dir)
-        theirs = commit_json(root, instant)["extraMetadata"]["schema"]
+        root = sample.root(name)
+        theirs = commit_json(root, completed_commits(root)[-1])["extraMetadata"]["schema"]
         table = json.loads(theirs)["name"].removesuffix("_record")
         assert av.dumps(av.to_avro_schema(av.from_avro_schema(theirs), table)) == theirs
 
 
-def test_parquet_avro_footer_schema_has_meta_fields_first(fixtures_dir: Path) -> None:
+def test_parquet_avro_footer_schema_has_meta_fields_first(sample) -> None:
     import pyarrow.parquet as pq
 
-    root = unzip_table("cow_v6_simplekeygen_nonhivestyle", fixtures_dir)
+    root = sample.root("cow_v6_simplekeygen_nonhivestyle")
     path = next(root.glob("20/*.parquet"))
     theirs = pq.ParquetFile(path).metadata.metadata[b"parquet.avro.schema"].decode()
     normalized = av.normalize_schema(fixture_like_schema())

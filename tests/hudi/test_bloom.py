@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from hudi_testlib import V6_COW, parquet_files, unzip_table
+from hudi_testlib import V6_COW, parquet_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,17 +103,17 @@ def test_signed_tail_bytes_and_all_tail_lengths() -> None:
         assert all(bf.rows[0].bits[p] for p in positions)
 
 
-def _fixture_files(fixtures_dir: Path) -> list[Path]:
+def _fixture_files(sample) -> list[Path]:
     files = []
     for name in V6_COW:
-        root = unzip_table(name, fixtures_dir)
+        root = sample.root(name)
         files.extend(parquet_files(root))
     return files
 
 
-def test_fixture_filters_hold_their_keys_and_ours_are_byte_identical(fixtures_dir: Path) -> None:
+def test_fixture_filters_hold_their_keys_and_ours_are_byte_identical(sample) -> None:
     checked = 0
-    for path in _fixture_files(fixtures_dir):
+    for path in _fixture_files(sample):
         footer = pq.ParquetFile(path).metadata.metadata
         keys = pq.read_table(path, columns=["_hoodie_record_key"]).column(0)
         serialized = footer[FOOTER_BLOOM_FILTER.encode()].decode()

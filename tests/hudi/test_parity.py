@@ -1,8 +1,16 @@
-"""Parity with real Spark + Hudi written tables (the fixtures): layout, metadata, behaviour."""
+"""Parity with real Spark + Hudi written tables: layout, metadata, behaviour.
+
+Each test runs on both sources of ``sample`` (conftest): the reference tables
+this run writes with the JVM Hudi 0.15 bundle, and the hudi-rs samples in
+../shared when present.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,13 +24,15 @@ from hudi_testlib import (
     incremental,
     parquet_files,
     snapshot,
-    unzip_table,
 )
 
 from zfish.hudi import HudiTable, TableSpec
 from zfish.hudi import properties as props_mod
 from zfish.hudi.avro import from_avro_schema
-from zfish.hudi.fsview import BASE_FILE_RE
+from zfish.hudi.fsview import BASE_FILE_RE, parse_base_file
+from zfish.hudi.options import META_COLUMNS
+from zfish.hudi.storage import Storage
+from zfish.hudi.timeline import REPLACE_COMMIT, Timeline
 
 # Fixtures whose key generator zfish writes (the time-based one is refused on purpose).
 WRITABLE = (
@@ -63,9 +73,9 @@ def zfish_twin(fixture_root: Path, dest: Path) -> HudiTable:
 
 @pytest.mark.parametrize("name", [*WRITABLE, "cow_v6_empty"])
 def test_property_keys_and_enum_spellings_cover_the_fixtures(
-    name: str, fixtures_dir: Path, tmp_path: Path
+    name: str, sample, tmp_path: Path
 ) -> None:
-    root = unzip_table(name, fixtures_dir)
+    root = sample.root(name)
     theirs = read_props(root)
     zfish_twin(root, tmp_path / "t")
     ours = read_props(tmp_path / "t")
@@ -74,9 +84,9 @@ def test_property_keys_and_enum_spellings_cover_the_fixtures(
         assert ours.get(key) == theirs.get(key), key
 
 
-def test_commit_json_has_the_same_field_names(fixtures_dir: Path, tmp_path: Path) -> None:
-    root = unzip_table("cow_v6_simplekeygen_nonhivestyle", fixtures_dir)
-    theirs = commit_json(root, "20240418172804498")
+def test_commit_json_has_the_same_field_names(sample, tmp_path: Path) -> None:
+    root = sample.root("cow_v6_simplekeygen_nonhivestyle")
+    theirs = commit_json(root, completed_commits(root)[0])
     table = zfish_twin(root, tmp_path / "t")
     batch = snapshot(root).drop_columns(
         [c for c in snapshot(root).column_names if c.startswith("_hoodie")]
@@ -140,11 +150,9 @@ def _check_layout(root: Path) -> None:
     "name",
     ["cow_v6_simplekeygen_nonhivestyle", "cow_v6_nonpartitioned", "cow_v6_complexkeygen_hivestyle"],
 )
-def test_replaying_spark_writes_gives_the_same_table(
-    name: str, fixtures_dir: Path, tmp_path: Path
-) -> None:
+def test_replaying_spark_writes_gives_the_same_table(name: str, sample, tmp_path: Path) -> None:
     """Feed zfish the rows of each Spark commit; both tables must read the same everywhere."""
-    root = unzip_table(name, fixtures_dir)
+    root = sample.root(name)
     c1, c2 = completed_commits(root)
     meta_cols = lambda t: [c for c in t.column_names if c.startswith("_hoodie")]  # noqa: E731
     first = snapshot(root, c1)
@@ -196,6 +204,9 @@ def test_zfish_upserts_into_a_spark_written_table(fixture_table) -> None:
     eve = eve.set_column(
         eve.schema.get_field_index("shortField"), "shortField", pa.array([999], pa.int32())
     )
+    old_carol = next(r for r in before.to_pylist() if r["_hoodie_record_key"] == "id:3,name:Carol")
+    carol_slice = parse_base_file("", old_carol["_hoodie_file_name"])
+    assert carol_slice is not None
     result = table.upsert(pa.concat_tables([carol, eve]), options=FAST)
     after = snapshot(root)
     by_key = {r["_hoodie_record_key"]: r for r in after.to_pylist()}
@@ -208,8 +219,9 @@ def test_zfish_upserts_into_a_spark_written_table(fixture_table) -> None:
     assert new_alice["_hoodie_commit_seqno"] == old_alice["_hoodie_commit_seqno"]
     assert new_alice["_hoodie_commit_time"] == old_alice["_hoodie_commit_time"]
     stats = commit_json(root, result.instant)["partitionToWriteStats"]
-    assert stats["byteField=10/shortField=300"][0]["prevCommit"] == "20240418173235694"
-    assert stats["byteField=10/shortField=300"][0]["fileId"].startswith("a22e8257")
+    assert old_carol["_hoodie_partition_path"] == "byteField=10/shortField=300"
+    assert stats["byteField=10/shortField=300"][0]["prevCommit"] == carol_slice.instant
+    assert stats["byteField=10/shortField=300"][0]["fileId"] == carol_slice.file_id
     assert len(after) == len(before) + 1
     _check_layout(root)
 
@@ -218,12 +230,45 @@ def test_replaced_file_groups_of_a_spark_overwrite_are_not_resurrected(fixture_t
     root = fixture_table("cow_v6_simplekeygen_nonhivestyle_overwritetable")
     before = snapshot(root)
     assert before.column("id").to_pylist() == [4]
+    (overwrite,) = [
+        i.timestamp
+        for i in Timeline.load(Storage(str(root))).completed_writes()
+        if i.action == REPLACE_COMMIT
+    ]
+    replace = json.loads((root / ".hoodie" / f"{overwrite}.replacecommit").read_text())
+    (live,) = replace["partitionToWriteStats"]["30"]
+    replaced = {f for fids in replace["partitionToReplaceFileIds"].values() for f in fids}
+    assert replaced
+    assert live["fileId"] not in replaced
     data = before.drop_columns([c for c in before.column_names if c.startswith("_hoodie")])
     changed = data.set_column(data.schema.get_field_index("name"), "name", pa.array(["D2"]))
     result = HudiTable.open(str(root)).upsert(changed, options=FAST)
     stats = commit_json(root, result.instant)["partitionToWriteStats"]["30"]
     # The live file group from the replacecommit is merged, not the replaced one.
-    assert [s["fileId"][:8] for s in stats] == ["ebcb261d"]
+    assert [s["fileId"] for s in stats] == [live["fileId"]]
     after = snapshot(root)
     assert after.column("name").to_pylist() == ["D2"]
     assert after.column("id").to_pylist() == [4]
+
+
+def test_an_interrupted_spark_overwrite_is_rolled_back(fixture_table) -> None:
+    """A JVM insert_overwrite_table that never completed (its .replacecommit removed)."""
+    root = fixture_table("cow_v6_simplekeygen_nonhivestyle_overwritetable")
+    timeline = Timeline.load(Storage(str(root)))
+    (overwrite,) = [i for i in timeline.completed_writes() if i.action == REPLACE_COMMIT]
+    (root / ".hoodie" / f"{overwrite.timestamp}.replacecommit").unlink()
+    (root / ".hoodie" / f".{overwrite.timestamp}.replacecommit.crc").unlink(missing_ok=True)
+    before = sorted(snapshot(root).column("id").to_pylist())
+    assert before == [1, 2, 3, 4]  # readers ignore the pending overwrite
+    written = [p for p in parquet_files(root) if p.name.endswith(f"_{overwrite.timestamp}.parquet")]
+    assert written
+    old = time.time() - 3600  # a dead writer's, not a live one's
+    for path in root.rglob("*"):
+        os.utime(path, (old, old))
+    result = HudiTable.open(str(root)).upsert(
+        snapshot(root).drop_columns([c for c in META_COLUMNS]).slice(0, 1), options=FAST
+    )
+    assert result.rolled_back == [overwrite.timestamp]
+    assert not any(p.exists() for p in written)
+    assert not list((root / ".hoodie").glob(f"*{overwrite.timestamp}*"))
+    assert sorted(snapshot(root).column("id").to_pylist()) == before

@@ -5,28 +5,35 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hudi_testlib import V6_COW, unzip_table
+from hudi_testlib import V6_COW
 
 from zfish.exceptions import UnsupportedTableError
 from zfish.hudi import properties as p
 from zfish.hudi.options import TABLE_CHECKSUM
 
 
-def fixture_props(fixtures_dir: Path, name: str) -> dict[str, str]:
-    root = unzip_table(name, fixtures_dir)
+def fixture_props(sample, name: str) -> dict[str, str]:
+    root = sample.root(name)
     return p.loads((root / ".hoodie" / "hoodie.properties").read_text("latin-1"))
 
 
-def test_checksum_recomputed_equals_every_fixture(fixtures_dir: Path) -> None:
-    for name in (*V6_COW, "cow_v6_empty", "cow_v8_nonpartitioned"):
-        props = fixture_props(fixtures_dir, name)
+def v8_props(root: Path) -> dict[str, str]:
+    return p.loads((root / ".hoodie" / "hoodie.properties").read_text("latin-1"))
+
+
+def test_checksum_recomputed_equals_every_fixture(sample, v8_table: Path) -> None:
+    tables = [sample.root(name) for name in (*V6_COW, "cow_v6_empty")]
+    if sample.source == "shared":
+        tables.append(v8_table)  # written by Hudi 1.0 itself
+    for root in tables:
+        props = v8_props(root)
         expected = p.table_checksum(props.get("hoodie.database.name"), props["hoodie.table.name"])
-        assert props[TABLE_CHECKSUM] == str(expected), name
+        assert props[TABLE_CHECKSUM] == str(expected), root
     assert p.table_checksum("default", "v6_nonpartitioned") == 1363530505
 
 
-def test_loads_unescapes_java_properties(fixtures_dir: Path) -> None:
-    props = fixture_props(fixtures_dir, "cow_v6_timebasedkeygen_nonhivestyle")
+def test_loads_unescapes_java_properties(sample) -> None:
+    props = fixture_props(sample, "cow_v6_timebasedkeygen_nonhivestyle")
     assert props["hoodie.keygen.timebased.input.dateformat"] == "yyyy-MM-dd'T'HH:mm:ss.SSSZ"
     assert props["hoodie.table.create.schema"].startswith('{"type":"record"')
 
@@ -46,19 +53,21 @@ def test_dumps_escapes_like_java_and_round_trips() -> None:
     assert p.loads(text) == values
 
 
-def test_fixture_tables_are_writable_except_the_ones_we_refuse(fixtures_dir: Path) -> None:
+def test_fixture_tables_are_writable_except_the_ones_we_refuse(sample) -> None:
     for name in (
         "cow_v6_nonpartitioned",
         "cow_v6_simplekeygen_nonhivestyle",
         "cow_v6_complexkeygen_hivestyle",
+        "cow_v6_simplekeygen_nonhivestyle_overwritetable",
     ):
-        p.check_writable(fixture_props(fixtures_dir, name), name, False)
+        p.check_writable(fixture_props(sample, name), name, False)
     with pytest.raises(UnsupportedTableError, match="TimestampBasedKeyGenerator"):
-        p.check_writable(
-            fixture_props(fixtures_dir, "cow_v6_timebasedkeygen_nonhivestyle"), "x", False
-        )
+        p.check_writable(fixture_props(sample, "cow_v6_timebasedkeygen_nonhivestyle"), "x", False)
+
+
+def test_a_hudi_1_table_is_refused(v8_table: Path) -> None:
     with pytest.raises(UnsupportedTableError, match="version is 8"):
-        p.check_writable(fixture_props(fixtures_dir, "cow_v8_nonpartitioned"), "x", False)
+        p.check_writable(v8_props(v8_table), "x", False)
 
 
 BASE = {

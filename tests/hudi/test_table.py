@@ -515,10 +515,10 @@ def test_pending_commit_is_rolled_back_and_foreign_pending_refused(tmp_path: Pat
     assert not (tmp_path / "new").exists()
     assert_clean_state(tmp_path)
 
-    (tmp_path / ".hoodie" / "20990101000000000.replacecommit.requested").write_bytes(b"")
-    with pytest.raises(UnsupportedTableError, match=r"pending replacecommit.*Fix:"):
+    # A pending compaction is a table service of a JVM writer: never touched.
+    (tmp_path / ".hoodie" / "20990101000000000.compaction.requested").write_bytes(b"")
+    with pytest.raises(UnsupportedTableError, match=r"pending compaction.*Fix:"):
         table.upsert(rows(["c"], "d1", 4, 4), options=FAST)
-    assert table.rollback_pending.__doc__  # the API exists for operators
     assert id_values(snapshot(tmp_path)) == {"a": 1, "b": 3}
 
 
@@ -547,10 +547,9 @@ def test_multi_chunk_input_with_many_partitions(tmp_path: Path) -> None:
     assert len(id_values(snapshot(tmp_path))) == 20
 
 
-def test_spark_written_v8_table_is_refused(fixture_table) -> None:
-    root = fixture_table("cow_v8_nonpartitioned")
+def test_a_hudi_1_table_is_refused(v8_table: Path) -> None:
     with pytest.raises(UnsupportedTableError, match="version is 8"):
-        HudiTable.open(str(root))
+        HudiTable.open(str(v8_table))
 
 
 def test_aborted_first_commit_of_a_nonpartitioned_table_leaves_only_hoodie(tmp_path: Path) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hudi_testlib import unzip_table
-
 from zfish.hudi.storage import Storage
 from zfish.hudi.timeline import (
     CLEAN,
@@ -37,14 +35,14 @@ def test_instant_file_names_of_layout_1() -> None:
     assert parse_instant_file(".20240101000000000.commit.abc.tmp") is None
 
 
-def test_fixture_timelines_load(fixtures_dir: Path) -> None:
-    root = unzip_table("cow_v6_simplekeygen_nonhivestyle_overwritetable", fixtures_dir)
+def test_fixture_timelines_load(sample) -> None:
+    root = sample.root("cow_v6_simplekeygen_nonhivestyle_overwritetable")
     timeline = Timeline.load(Storage(str(root)))
-    assert [(i.timestamp, i.action) for i in timeline.completed_writes()] == [
-        ("20240707001301554", COMMIT),
-        ("20240707001302376", COMMIT),
-        ("20240707001303088", REPLACE_COMMIT),
-    ]
+    writes = timeline.completed_writes()
+    assert [i.action for i in writes] == [COMMIT, COMMIT, REPLACE_COMMIT]
+    stamps = [i.timestamp for i in writes]
+    assert stamps == sorted(stamps)
+    assert all(len(t) == 17 and t.isdigit() for t in stamps)
     assert timeline.pending() == []
 
 

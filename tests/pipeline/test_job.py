@@ -230,6 +230,48 @@ def test_the_job_script_runs_under_spark_submit(lake: LakeLayout) -> None:
     assert fishtable.count_rows(lake.table) == 60
 
 
+def test_fields_the_etl_schema_does_not_know_are_reported_and_rows_still_land(
+    spark: SparkSession, lake: LakeLayout
+) -> None:
+    files = sorted(lake.observations.glob("day=2025-05-0[789]/*.json"))[:40]
+    assert len(files) == 40
+    for i, path in enumerate(files):
+        record = json.loads(path.read_text())
+        record["weight_mg"] = 12.5
+        if i % 2:
+            record["tank_id"] = "T1"
+        if i == 0:
+            record["genetic_markers"]["gene_d"] = True
+        path.write_text(json.dumps(record) + "\n")
+
+    report = job.run(spark, lake, job.EtlOptions(end_date=EVENING), show_progress=False)
+
+    assert report.unknown_fields == {
+        "observations": (40, ["genetic_markers.gene_d", "tank_id", "weight_mg"]),
+        "outcomes": (0, []),
+    }
+    assert report.quarantined_total == 0
+    assert report.labelled_rows == 60  # nothing dropped: the rows land with the known fields
+    assert (
+        "unknown fields (observations)",
+        "3 unknown fields in 40 records: genetic_markers.gene_d, tank_id, weight_mg "
+        "(not in the ETL schema; the rows landed without them)",
+    ) in report.rows()
+    stored = [
+        n
+        for n in fishtable.schema_with_meta_fields(lake.table).names
+        if not n.startswith("_hoodie")
+    ]
+    assert stored == [f.name for f in schemas.TABLE.fields]  # the table schema did not change
+    assert "weight_mg" not in fishtable.read(lake.table).column_names
+
+
+def test_a_clean_run_reports_no_unknown_fields(spark: SparkSession, lake: LakeLayout) -> None:
+    report = job.run(spark, lake, job.EtlOptions(end_date=EVENING), show_progress=False)
+    assert report.unknown_fields == {"observations": (0, []), "outcomes": (0, [])}
+    assert not [k for k, _ in report.rows() if k.startswith("unknown fields")]
+
+
 def _spark_submit_env() -> dict[str, str]:
     import os
     import sys

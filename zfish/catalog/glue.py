@@ -1,8 +1,10 @@
-"""The Glue-style data catalog: an embedded DuckDB file inside the lake (tables, columns, partitions).
+"""The Glue-style data catalog: an embedded DuckDB file inside the lake (tables, versions, partitions).
 
 The catalog stores metadata only, as Glue does: tables, their columns (the
-crawler's inferred schema, :mod:`zfish.catalog.crawler`) and the partitions
-registered at crawl time. Queries (:mod:`zfish.catalog.query`) build their
+crawler's inferred schema, :mod:`zfish.catalog.crawler`), every earlier
+definition of a table (its versions, as Glue's ``GetTableVersions`` lists
+them) and the partitions registered at crawl time, each with its own schema
+and a fingerprint of its files (so a recrawl reads only what changed). Queries (:mod:`zfish.catalog.query`) build their
 views from it, so a partition uploaded after the last crawl stays invisible
 until the next crawl, as in the seed (20 outcomes before the crawl, 25 after).
 
@@ -27,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from zfish.catalog import jsontypes
-from zfish.exceptions import CatalogError
+from zfish.exceptions import CatalogError, ValidationError
 from zfish.lake import partitions
 from zfish.settings import DATABASE, LakeLayout
 
@@ -56,7 +58,23 @@ CREATE TABLE IF NOT EXISTS {META}.partitions (
     registered_at TIMESTAMP NOT NULL,
     PRIMARY KEY (database, table_name, value)
 );
+ALTER TABLE {META}.partitions ADD COLUMN IF NOT EXISTS columns VARCHAR;
+ALTER TABLE {META}.partitions ADD COLUMN IF NOT EXISTS fingerprint VARCHAR;
+CREATE TABLE IF NOT EXISTS {META}.table_versions (
+    database VARCHAR NOT NULL,
+    table_name VARCHAR NOT NULL,
+    version_id INTEGER NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    changes VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    location VARCHAR NOT NULL,
+    columns VARCHAR NOT NULL,
+    partition_keys VARCHAR NOT NULL,
+    PRIMARY KEY (database, table_name, version_id)
+);
 """
+# Catalogs written before versions were kept get this note on their first version.
+BASELINE_NOTE = "the definition found in the catalog (versions were not kept before)"
 
 
 @dataclass(frozen=True)
@@ -88,9 +106,40 @@ class TableEntry:
         return self.path(layout) / value
 
 
+@dataclass(frozen=True)
+class TableVersion:
+    """One definition of a table, as Glue's ``GetTableVersions`` returns it."""
+
+    version_id: int
+    created_at: datetime
+    changes: tuple[str, ...]
+    kind: str
+    location: str
+    columns: tuple[Column, ...]
+    partition_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PartitionInfo:
+    """A registered partition: its value, its own schema and its files' fingerprint.
+
+    ``columns`` and ``fingerprint`` are ``None`` where there is nothing to
+    cache (a Hudi table's partitions, or a partition to re-read next time).
+    """
+
+    value: str
+    columns: tuple[Column, ...] | None = None
+    fingerprint: str | None = None
+
+
 def glue_type(duck: str) -> str:
     """The Glue/Hive type name a crawler would show for a DuckDB type."""
     return _glue(jsontypes.parse(duck))
+
+
+def type_name(kind: object) -> str:
+    """The Glue/Hive type name of an inferred type (:mod:`zfish.catalog.jsontypes`)."""
+    return _glue(kind)
 
 
 def _glue(kind: object) -> str:
@@ -106,6 +155,7 @@ def _glue(kind: object) -> str:
         "FLOAT": "float",
         "BOOLEAN": "boolean",
         "DATE": "date",
+        jsontypes.NULL: "string",  # an all-null column is catalogued as a string
         "SMALLINT": "smallint",
         "TINYINT": "tinyint",
         "BLOB": "binary",
@@ -269,12 +319,188 @@ def load(con: duckdb.DuckDBPyConnection) -> dict[str, TableEntry]:
             name=name,
             kind=kind,
             location=location,
-            columns=tuple(Column(c["name"], c["type"]) for c in json.loads(columns)),
+            columns=_columns(columns),
             partition_keys=tuple(json.loads(keys)),
             partitions=tuple(by_table.get(name, [])),
         )
         for name, kind, location, columns, keys in rows
     }
+
+
+def _columns_json(columns: tuple[Column, ...]) -> str:
+    return json.dumps([{"name": c.name, "type": c.type} for c in columns])
+
+
+def _columns(text: str) -> tuple[Column, ...]:
+    return tuple(Column(c["name"], c["type"]) for c in json.loads(text))
+
+
+def load_partitions(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, PartitionInfo]:
+    """The registered partitions of one table, with their cached schemas."""
+    rows = con.execute(
+        f"SELECT value, columns, fingerprint FROM {META}.partitions "
+        "WHERE database = ? AND table_name = ? ORDER BY value",
+        [DATABASE, name],
+    ).fetchall()
+    return {
+        value: PartitionInfo(value, _columns(cols) if cols else None, fingerprint)
+        for value, cols, fingerprint in rows
+    }
+
+
+def versions(con: duckdb.DuckDBPyConnection, name: str) -> list[TableVersion]:
+    """Every stored version of a table, oldest first."""
+    rows = con.execute(
+        f"SELECT version_id, created_at, changes, kind, location, columns, partition_keys "
+        f"FROM {META}.table_versions WHERE database = ? AND table_name = ? ORDER BY version_id",
+        [DATABASE, name],
+    ).fetchall()
+    return [
+        TableVersion(
+            version_id=vid,
+            created_at=created,
+            changes=tuple(json.loads(notes)),
+            kind=kind,
+            location=location,
+            columns=_columns(cols),
+            partition_keys=tuple(json.loads(keys)),
+        )
+        for vid, created, notes, kind, location, cols, keys in rows
+    ]
+
+
+def load_versions(layout: LakeLayout, name: str) -> list[TableVersion]:
+    """The versions of table ``name`` (``GetTableVersions``); ValidationError if not catalogued."""
+    with connect(layout, read_only=True) as con:
+        tables = load(con)
+        if name not in tables:
+            known = ", ".join(f"{DATABASE}.{t}" for t in tables) or "none yet"
+            raise ValidationError(
+                f"table {DATABASE}.{name} is not in the catalog {layout.catalog_db} "
+                f"(catalogued: {known}); run `zfish crawl` to catalogue the lake"
+            )
+        try:
+            found = versions(con, name)
+        except duckdb.CatalogException:  # a catalog from before versions were kept
+            found = []
+        if not found:
+            entry = tables[name]
+            found = [
+                TableVersion(
+                    0,
+                    now(),
+                    (BASELINE_NOTE,),
+                    entry.kind,
+                    entry.location,
+                    entry.columns,
+                    entry.partition_keys,
+                )
+            ]
+        return found
+
+
+def save_table(
+    con: duckdb.DuckDBPyConnection,
+    entry: TableEntry,
+    changes: list[str],
+    previous: TableEntry | None,
+) -> int:
+    """Create or update a table's definition and keep it as a new version; its version id.
+
+    Call it only for a real change: every call makes a version. Runs inside the
+    caller's transaction, so the definition and its version land together.
+    """
+    stamp = now()
+    columns = _columns_json(entry.columns)
+    keys = json.dumps(entry.partition_keys)
+    if previous is None:
+        con.execute(
+            f"INSERT INTO {META}.tables (database, name, kind, location, columns, partition_keys, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [DATABASE, entry.name, entry.kind, entry.location, columns, keys, stamp, stamp],
+        )
+    else:
+        if not versions(con, entry.name):
+            _add_version(con, previous, 0, [BASELINE_NOTE], stamp)
+        con.execute(
+            f"UPDATE {META}.tables SET kind = ?, location = ?, columns = ?, partition_keys = ?, "
+            "updated_at = ? WHERE database = ? AND name = ?",
+            [entry.kind, entry.location, columns, keys, stamp, DATABASE, entry.name],
+        )
+    (last,) = con.execute(
+        f"SELECT max(version_id) FROM {META}.table_versions WHERE database = ? AND table_name = ?",
+        [DATABASE, entry.name],
+    ).fetchone() or (None,)
+    version_id = 0 if last is None else int(last) + 1
+    _add_version(con, entry, version_id, changes, stamp)
+    return version_id
+
+
+def _add_version(
+    con: duckdb.DuckDBPyConnection,
+    entry: TableEntry,
+    version_id: int,
+    changes: list[str],
+    stamp: datetime,
+) -> None:
+    con.execute(
+        f"INSERT INTO {META}.table_versions (database, table_name, version_id, created_at, "
+        "changes, kind, location, columns, partition_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            DATABASE,
+            entry.name,
+            version_id,
+            stamp,
+            json.dumps(changes),
+            entry.kind,
+            entry.location,
+            _columns_json(entry.columns),
+            json.dumps(entry.partition_keys),
+        ],
+    )
+
+
+def delete_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Glue's DeleteTable: the table, its partitions and its versions."""
+    for table, column in (
+        ("tables", "name"),
+        ("partitions", "table_name"),
+        ("table_versions", "table_name"),
+    ):
+        con.execute(
+            f"DELETE FROM {META}.{table} WHERE database = ? AND {column} = ?", [DATABASE, name]
+        )
+    con.execute(f"DROP VIEW IF EXISTS {ident(DATABASE)}.{ident(name)}")
+
+
+def put_partitions(
+    con: duckdb.DuckDBPyConnection, name: str, infos: list[PartitionInfo], registered: set[str]
+) -> None:
+    """Register new partitions and refresh the cached schema of those already registered."""
+    stamp = now()
+    for info in infos:
+        columns = _columns_json(info.columns) if info.columns is not None else None
+        if info.value in registered:
+            con.execute(
+                f"UPDATE {META}.partitions SET columns = ?, fingerprint = ? "
+                "WHERE database = ? AND table_name = ? AND value = ?",
+                [columns, info.fingerprint, DATABASE, name, info.value],
+            )
+        else:
+            con.execute(
+                f"INSERT INTO {META}.partitions (database, table_name, value, registered_at, "
+                "columns, fingerprint) VALUES (?, ?, ?, ?, ?, ?)",
+                [DATABASE, name, info.value, stamp, columns, info.fingerprint],
+            )
+
+
+def drop_partitions(con: duckdb.DuckDBPyConnection, name: str, values: list[str]) -> None:
+    """DELETE_FROM_DATABASE for partitions whose folder (or every file in it) is gone."""
+    for value in values:
+        con.execute(
+            f"DELETE FROM {META}.partitions WHERE database = ? AND table_name = ? AND value = ?",
+            [DATABASE, name, value],
+        )
 
 
 def now() -> datetime:

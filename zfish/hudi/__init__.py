@@ -22,13 +22,14 @@ Modules: ``options`` (every hoodie.* key), ``spec``, ``properties``, ``timeline`
 ``fsview``, ``keygen``, ``avro`` (schemas), ``avro_metadata`` (clean instants),
 ``bloom``, ``storage``, ``lock``, ``markers``, ``write`` (file groups), ``stats``,
 ``clean``, ``archive`` (timeline archival), ``archive_entry`` (archived records),
-``logformat`` (HoodieLogFormat blocks), ``table`` (commit protocol), ``faults``
-(crash-test hooks).
+``logformat`` (HoodieLogFormat blocks), ``liveness`` (is another writer's pending
+instant live?), ``table`` (commit protocol), ``faults`` (crash-test hooks).
 
 Design in one paragraph each:
 
 * Commit protocol (``table``): lock, recover (finish pending cleans, roll back
-  pending commits, refuse foreign pending actions), ``<t>.commit.requested`` ->
+  pending commits, zfish's own at once, another writer's only once ``liveness``
+  finds it dead; refuse other pending actions), ``<t>.commit.requested`` ->
   ``<t>.inflight`` -> markers + data files -> ``<t>.commit`` written atomically
   (the commit point) -> markers removed -> clean -> unlock. Failure before the
   commit point deletes everything the attempt wrote.

@@ -30,6 +30,27 @@ element and map value is nullable (``["null", T]`` with ``"default": null``),
 which is what Spark produces for its usual nullable columns and keeps later
 JVM writes schema-compatible. Naive timestamps are taken as UTC; nanoseconds are
 truncated to microseconds (Spark 3.5 cannot read INT64 NANOS).
+
+Checked against the JVM Hudi 0.15 writer (tests/hudi/test_two_writers.py): for
+the same input both write the same Avro schema, byte for byte, in the commit
+and in the ``parquet.avro.schema`` footer, and the same Parquet physical and
+logical type for every leaf column (strings, ints, longs, floats, doubles,
+booleans, FIXED_LEN_BYTE_ARRAY decimals of Spark's size, DATE, TIMESTAMP(MICROS,
+UTC), binary, nested structs, maps, lists). Where the files differ, it is the
+JVM's parquet-avro choice and every reader (Spark, parquet-avro, pyarrow,
+hudi-rs) handles both forms, so zfish keeps pyarrow's:
+
+* lists: parquet-avro writes the legacy 2-level form (``repeated int32 array``;
+  ``parquet.avro.write-old-list-structure=true``), pyarrow the standard 3-level
+  one (``repeated group list { optional int32 element }``), one more definition
+  level; pyarrow cannot write 2-level lists. The JVM reads and merges 3-level
+  files and zfish 2-level ones (tested both ways). The 2-level form has no place
+  for a null element, so the JVM cannot rewrite a file holding one ("Array
+  contains a null element", tested): ``check_no_null_list_elements`` refuses
+  such input, as the JVM refuses it on its own writes;
+* maps: parquet-avro annotates the ``key_value`` group ``MAP_KEY_VALUE``;
+* the Parquet root group is named after the Avro record
+  (``hoodie.<table>.<table>_record``), pyarrow's is ``schema``.
 """
 
 from __future__ import annotations
@@ -40,7 +61,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from zfish.exceptions import SchemaError
+from zfish.exceptions import InputDataError, SchemaError
 from zfish.hudi.options import AVRO_NAMESPACE_PREFIX, META_COLUMNS, META_PREFIX
 
 AvroType = Any  # a JSON value: str, dict or list
@@ -162,6 +183,60 @@ def cast_column(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray
             column = pc.cast(column, pa.timestamp(column.type.unit, tz="UTC"))
         return pc.cast(column, target, safe=False)
     return pc.cast(column, target)
+
+
+def _has_list(dtype: pa.DataType) -> bool:
+    if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
+        return True
+    if pa.types.is_struct(dtype):
+        return any(_has_list(dtype.field(i).type) for i in range(dtype.num_fields))
+    if pa.types.is_map(dtype):
+        return _has_list(dtype.item_type)
+    return False
+
+
+def _null_elements(arr: pa.Array, path: str) -> tuple[str, int] | None:
+    """The first list (by path) holding null elements in ``arr``, and how many."""
+    dtype = arr.type
+    if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
+        values = arr.flatten()  # only the elements of non-null lists, offsets respected
+        if values.null_count:
+            return f"{path}[]", values.null_count
+        return _null_elements(values, f"{path}[]")
+    if pa.types.is_struct(dtype):
+        children = arr.flatten()  # the struct's own nulls pushed down to its fields
+        for i, child in enumerate(children):
+            found = _null_elements(child, f"{path}.{dtype.field(i).name}")
+            if found:
+                return found
+    if pa.types.is_map(dtype) and _has_list(dtype.item_type):
+        # MapArray.items ignores slicing; the offsets do not.
+        items = pa.ListArray.from_arrays(arr.offsets, arr.items).flatten()
+        return _null_elements(items, f"{path}{{}}")
+    return None
+
+
+def check_no_null_list_elements(column: pa.ChunkedArray, name: str, table: str) -> None:
+    """Refuse list elements that are null: the JVM writer cannot rewrite such files.
+
+    Hudi 0.15's parquet-avro writes lists in the legacy 2-level form
+    (``parquet.avro.write-old-list-structure=true``), which has no place for a
+    null element: a JVM upsert into a file group holding one fails with
+    "Array contains a null element" (tested), and the JVM refuses such rows on
+    its own writes too. Null or empty lists are fine.
+    """
+    if not _has_list(column.type):
+        return
+    for chunk in column.chunks:
+        found = _null_elements(chunk, name)
+        if found:
+            where, count = found
+            raise InputDataError(
+                f"input: column '{where}' of table '{table}' holds {count} null list "
+                "element(s); Hudi's JVM writer (parquet-avro 2-level lists) cannot write them, "
+                "so a later Spark upsert into these files would fail with 'Array contains a "
+                "null element'. Fix: drop the null elements (or use an empty or null list)."
+            )
 
 
 # --- Arrow -> Avro ----------------------------------------------------------------------------

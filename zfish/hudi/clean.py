@@ -152,9 +152,14 @@ def _partitions_to_examine(
     return out
 
 
-def execute_clean(storage: Storage, timeline: Timeline, plan: CleanPlan) -> CleanResult:
-    """Record the plan, delete its files, record the clean metadata (the clean's commit point)."""
-    instant = timeline.new_instant_time()
+def execute_clean(
+    storage: Storage, timeline: Timeline, plan: CleanPlan, instant: str | None = None
+) -> CleanResult:
+    """Record the plan, delete its files, record the clean metadata (the clean's commit point).
+
+    ``instant`` is the clean's instant time (default: a new one after the timeline).
+    """
+    instant = instant or timeline.new_instant_time()
     plan_record = am.cleaner_plan(
         plan.earliest_commit_to_retain,
         plan.last_completed_commit,

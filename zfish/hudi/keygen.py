@@ -3,8 +3,21 @@
 * ``SimpleKeyGenerator``: one key field, one partition field; the key is the
   value as a string (``1`` -> ``"1"``); a null or empty key is an error, as in Hudi.
 * ``ComplexKeyGenerator``: ``f1:v1,f2:v2``; a null part is ``__null__``, an empty
-  one ``__empty__``; all parts null/empty is an error. With a single key field it
-  still writes ``f1:v1`` (the AWS Glue 0.15 behaviour, HUDI-7001 reverted).
+  one ``__empty__``; all parts null/empty is an error.
+
+  With a **single key field** the two Hudi 0.15 builds disagree. OSS Hudi
+  0.15.0 writes the plain value ``v1``: ``ComplexAvroKeyGenerator.getRecordKey``
+  calls the single-field ``KeyGenUtils.getRecordKey`` when there is one field,
+  and the Spark-row path (``BuiltinKeyGenerator.combineCompositeRecordKeyInternal``)
+  prefixes field names only ``if (recordKeyParts.length > 1)``; 0.15.0 has no
+  option to change it. AWS Glue 5.0 ships 0.15.0 with HUDI-7001 reverted and
+  writes ``f1:v1``, as every Hudi before 0.14.1 did. A writer with the other
+  encoding does not find existing keys and inserts duplicates, so zfish follows
+  the table it finds: the keys of the newest commit in the newest base file
+  decide (``infer_single_field_encoding``). Only a table without rows uses
+  ``WriteOptions.complex_key_encoding``, whose default is ``FIELD_PREFIXED``
+  (``f1:v1``, AWS Glue 5.0, zfish's parity target); ``VALUE_ONLY`` is OSS 0.15.
+  Prefer ``SimpleKeyGenerator`` for a single key field: both builds agree on it.
 * ``NonpartitionedKeyGenerator``: like Simple (or Complex for several key
   fields), partition path ``""``.
 
@@ -24,15 +37,19 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from zfish.exceptions import InputDataError, SchemaError
 from zfish.hudi.options import (
+    COMMIT_TIME_FIELD,
     COMPLEX_KEYGEN,
     EMPTY_RECORDKEY_PLACEHOLDER,
     HIVE_DEFAULT_PARTITION,
     NONPARTITIONED_KEYGEN,
     NULL_RECORDKEY_PLACEHOLDER,
+    RECORD_KEY_FIELD,
     SIMPLE_KEYGEN,
+    ComplexKeyEncoding,
 )
 
 
@@ -74,10 +91,20 @@ def _as_string(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
 
 
 def record_keys(
-    table: pa.Table, fields: Sequence[str], keygen: str, *, context: str = "input"
+    table: pa.Table,
+    fields: Sequence[str],
+    keygen: str,
+    *,
+    context: str = "input",
+    encoding: ComplexKeyEncoding = ComplexKeyEncoding.FIELD_PREFIXED,
 ) -> pa.ChunkedArray:
-    """The ``_hoodie_record_key`` value of every row; raises ``InputDataError`` on null/empty keys."""
-    complex_format = keygen == COMPLEX_KEYGEN or len(fields) > 1
+    """The ``_hoodie_record_key`` value of every row; raises ``InputDataError`` on null/empty keys.
+
+    ``encoding`` only matters for a ComplexKeyGenerator with one key field (see above).
+    """
+    complex_format = len(fields) > 1 or (
+        keygen == COMPLEX_KEYGEN and encoding is ComplexKeyEncoding.FIELD_PREFIXED
+    )
     if not complex_format:
         name = fields[0]
         values = _as_string(table.column(name))
@@ -147,3 +174,24 @@ def _check_partition_values(values: pa.ChunkedArray, name: str, context: str) ->
             "directory (a '/' or '\\' nests directories, a leading '.' hides it from readers). "
             "Fix: clean the partition values before writing."
         )
+
+
+def sample_record_keys(source: pa.NativeFile | str) -> list[str]:
+    """The record keys a base file's newest commit wrote (its latest writer's encoding)."""
+    data = pq.ParquetFile(source).read(columns=[COMMIT_TIME_FIELD, RECORD_KEY_FIELD])
+    if data.num_rows == 0:
+        return []
+    times = data.column(COMMIT_TIME_FIELD)
+    newest = pc.max(times)
+    keys = data.column(RECORD_KEY_FIELD).filter(pc.equal(times, newest))
+    return [k for k in keys.to_pylist() if k is not None]
+
+
+def infer_single_field_encoding(field: str, keys: Sequence[str]) -> ComplexKeyEncoding | None:
+    """The encoding of single-field complex keys (``field:v`` or ``v``), None without keys."""
+    if not keys:
+        return None
+    prefixed = sum(k.startswith(f"{field}:") for k in keys)
+    if prefixed * 2 > len(keys):
+        return ComplexKeyEncoding.FIELD_PREFIXED
+    return ComplexKeyEncoding.VALUE_ONLY

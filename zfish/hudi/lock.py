@@ -10,6 +10,16 @@ i.e. the pid was reused). On another host liveness cannot be probed, so such a
 lock is stale only after ``lock_expiry_seconds``. Takeover renames the stale
 file to a unique name first, so of two writers recovering at once only one wins.
 
+The lock also records the instants its holder starts (``note_instant``, written
+before the instant's first file), and a writer that takes over a stale lock
+inherits them (``inherited``): they are pending instants of a dead zfish
+writer, to roll back at once, whereas a pending instant nobody recorded may
+belong to a live JVM writer (see ``HudiTable`` recovery). The record is passed
+on when a writer dies again before it rolled them back. A holder that runs a
+JVM writer under the lock (whose instants it cannot know in advance) calls
+``claim_new_instants``: every instant started from then on while it holds the
+lock is its own, and dies with it.
+
 The file is not a timeline instant: Hudi JVM and hudi-rs ignore unknown files in
 ``.hoodie``. The JVM writer does not know this lock: when zfish runs it (the
 ETL's ``--writer spark-hudi``) zfish holds the lock around it; run a JVM
@@ -23,13 +33,15 @@ import os
 import socket
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from zfish.exceptions import TableLockedError
 from zfish.fsutil import pid_alive
 from zfish.hudi.options import LOCK_FILE, METAFOLDER
 from zfish.hudi.storage import Storage
+from zfish.hudi.timeline import format_instant
 
 LOCK_PATH = f"{METAFOLDER}/{LOCK_FILE}"
 # An unreadable lock younger than this may be being written right now.
@@ -56,6 +68,9 @@ class LockInfo:
     process_start: str | None
     created: float
     purpose: str
+    instants: list[str] = field(default_factory=list)
+    # Set by claim_new_instants: instants at or after this time are this holder's.
+    claims_from: str | None = None
 
     def to_json(self) -> bytes:
         return json.dumps(self.__dict__, indent=2).encode()
@@ -70,6 +85,8 @@ class LockInfo:
             process_start=data.get("process_start"),
             created=float(data["created"]),
             purpose=str(data.get("purpose", "")),
+            instants=[str(i) for i in data.get("instants") or []],
+            claims_from=str(data["claims_from"]) if data.get("claims_from") else None,
         )
 
     def describe(self) -> str:
@@ -85,6 +102,10 @@ class TableLock:
         self.table_name = table_name
         self.expiry_seconds = expiry_seconds
         self.info: LockInfo | None = None
+        # Instants started by dead zfish writers whose stale locks this one took over, and
+        # the [from, to) instant windows such writers claimed for the JVM writers they ran.
+        self.inherited: list[str] = []
+        self.inherited_windows: list[tuple[str, str]] = []
 
     @property
     def held(self) -> bool:
@@ -99,9 +120,14 @@ class TableLock:
             created=time.time(),
             purpose=purpose,
         )
+        inherited: list[str] = []
+        windows: list[tuple[str, str]] = []
         for _ in range(3):
+            mine.instants = sorted(set(inherited))
             if self.storage.create_exclusive(LOCK_PATH, mine.to_json()):
                 self.info = mine
+                self.inherited = list(mine.instants)
+                self.inherited_windows = windows
                 return
             holder = self._read_holder()
             if holder is not None and not self._is_stale(holder):
@@ -110,7 +136,10 @@ class TableLock:
                     f"another writer: {holder.describe()}. Fix: wait for that write to finish; "
                     f"if no writer is running, delete {self.storage.uri(LOCK_PATH)}."
                 )
-            self._break_stale(holder)
+            if self._break_stale(holder) and holder is not None:
+                inherited.extend(holder.instants)
+                if holder.claims_from:
+                    windows.append((holder.claims_from, format_instant(datetime.now(UTC))))
         raise TableLockedError(
             f"Hudi table '{self.table_name}' at {self.storage.base_uri}: could not take over "
             f"a stale lock {self.storage.uri(LOCK_PATH)}; another writer is recovering it. "
@@ -144,12 +173,13 @@ class TableLock:
             )
         return time.time() - holder.created > self.expiry_seconds
 
-    def _break_stale(self, holder: LockInfo | None) -> None:
+    def _break_stale(self, holder: LockInfo | None) -> bool:
+        """Move a stale lock aside; True when it was the ``holder``'s and is gone now."""
         grave = f"{METAFOLDER}/.{LOCK_FILE}.stale-{uuid.uuid4().hex}"
         try:
             self.storage.rename(LOCK_PATH, grave)
         except (FileNotFoundError, OSError):
-            return  # someone else took it over (or it was released) first
+            return False  # someone else took it over (or it was released) first
         raw = self.storage.read_bytes(grave)
         try:
             moved: LockInfo | None = LockInfo.from_json(raw)
@@ -159,7 +189,39 @@ class TableLock:
             # Another writer recovered the lock and took it between our check and our
             # rename: give its live lock back.
             self.storage.create_exclusive(LOCK_PATH, raw)
+            self.storage.delete_file(grave)
+            return False
         self.storage.delete_file(grave)
+        return True
+
+    def note_instant(self, instant: str) -> None:
+        """Record, before its first file exists, that this holder starts ``instant``."""
+        if self.info is None:
+            raise TableLockedError(f"the lock of '{self.table_name}' is not held")
+        self.info.instants = sorted({*self.info.instants, instant})
+        self.storage.write_atomic(LOCK_PATH, self.info.to_json())
+
+    def claim_new_instants(self) -> None:
+        """Record that instants started from now on while this lock is held are this holder's.
+
+        For a holder that runs a JVM Hudi writer: if it dies, the next zfish writer
+        knows the JVM's pending instant died with it and rolls it back at once.
+        """
+        if self.info is None:
+            raise TableLockedError(f"the lock of '{self.table_name}' is not held")
+        self.info.claims_from = format_instant(datetime.now(UTC))
+        self.storage.write_atomic(LOCK_PATH, self.info.to_json())
+
+    def inherits(self, instant: str) -> bool:
+        """True when ``instant`` was started by a dead holder whose stale lock this one broke."""
+        return instant in self.inherited or any(a <= instant < b for a, b in self.inherited_windows)
+
+    def forget_instants(self, instants: list[str]) -> None:
+        """Drop instants that were rolled back from the record (best effort)."""
+        if self.info is None or not set(instants) & set(self.info.instants):
+            return
+        self.info.instants = sorted(set(self.info.instants) - set(instants))
+        self.storage.write_atomic(LOCK_PATH, self.info.to_json())
 
     def release(self) -> None:
         """Delete the lock if it is still ours."""

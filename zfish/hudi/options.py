@@ -93,7 +93,23 @@ TEMP_FOLDER = ".temp"
 AUX_FOLDER = ".aux"
 SCHEMA_FOLDER = ".schema"
 METADATA_TABLE_FOLDER = "metadata"
+HEARTBEAT_FOLDER = ".heartbeat"  # HoodieTableMetaClient.HEARTBEAT_FOLDER_NAME: one file per instant
 LOCK_FILE = "zfish.writer.lock"
+# Hadoop's local file system (ChecksumFileSystem) writes ".<name>.crc" next to every file.
+HADOOP_CRC_SUFFIX = ".crc"
+
+# Write markers (MarkerType, MarkerUtils): "MARKERS.type" names the type; without it a
+# marker folder holds DIRECT markers (one empty file per data file); timeline-server-based
+# markers are lines of "MARKERS<n>" files written by the JVM's embedded timeline server.
+MARKERS_TYPE_FILE = "MARKERS.type"
+MARKERS_FILE_PREFIX = "MARKERS"
+MARKER_TYPE_DIRECT = "DIRECT"
+MARKER_TYPE_TIMELINE_SERVER_BASED = "TIMELINE_SERVER_BASED"
+
+# extraMetadata key of the .inflight zfish writes, so its own crashed attempts are known as
+# its own (not a foreign writer's that may still be running); not a hoodie.* config.
+ZFISH_WRITER_KEY = "zfish.writer"
+ZFISH_WRITER_VALUE = "zfish.hudi"
 
 # --- write config defaults (HoodieWriteConfig / HoodieCompactionConfig / HoodieStorageConfig) --
 
@@ -134,6 +150,20 @@ CLEANER_COMMITS_RETAINED = "hoodie.cleaner.commits.retained"
 CLEANER_COMMITS_RETAINED_DEFAULT = 10
 CLEANER_INCREMENTAL_MODE = "hoodie.cleaner.incremental.mode"
 CLEANER_INCREMENTAL_MODE_DEFAULT = True
+FAILED_WRITES_CLEANER_POLICY = "hoodie.cleaner.policy.failed.writes"
+FAILED_WRITES_EAGER = "EAGER"  # the default: the next write rolls back every pending commit
+FAILED_WRITES_LAZY = "LAZY"  # multi-writer: only instants whose heartbeat expired
+CLIENT_HEARTBEAT_INTERVAL_MS = "hoodie.client.heartbeat.interval_in_ms"
+CLIENT_HEARTBEAT_INTERVAL_MS_DEFAULT = 60_000
+CLIENT_HEARTBEAT_TOLERABLE_MISSES = "hoodie.client.heartbeat.tolerable.misses"
+CLIENT_HEARTBEAT_TOLERABLE_MISSES_DEFAULT = 2
+FOREIGN_HEARTBEAT_TIMEOUT_SECONDS_DEFAULT = (
+    CLIENT_HEARTBEAT_INTERVAL_MS_DEFAULT * CLIENT_HEARTBEAT_TOLERABLE_MISSES_DEFAULT / 1000
+)
+# No heartbeat (the JVM's default EAGER policy writes none): a JVM write touches a file of
+# its instant (requested/inflight, a marker, a data file) at least every few seconds while
+# it writes, but its index lookup before the .inflight can be minutes on a big table.
+FOREIGN_PENDING_TIMEOUT_SECONDS_DEFAULT = 15 * 60.0
 
 # --- timeline archival (HoodieArchivalConfig) ------------------------------------------------
 
@@ -169,6 +199,19 @@ class MergeMode(StrEnum):
         if self is MergeMode.EVENT_TIME:
             return DEFAULT_HOODIE_RECORD_PAYLOAD
         return OVERWRITE_WITH_LATEST_PAYLOAD
+
+
+class ComplexKeyEncoding(StrEnum):
+    """Record keys of a ``ComplexKeyGenerator`` table with a single record key field.
+
+    ``FIELD_PREFIXED`` (``id:1``) is what AWS Glue 5.0 writes (its Hudi 0.15 reverts
+    HUDI-7001) and what every Hudi before 0.14.1 wrote; ``VALUE_ONLY`` (``1``) is OSS
+    Hudi 0.14.1+/0.15.0 (``ComplexAvroKeyGenerator`` and ``BuiltinKeyGenerator`` use the
+    plain value when there is one key field). Several key fields are always prefixed.
+    """
+
+    FIELD_PREFIXED = "FIELD_PREFIXED"
+    VALUE_ONLY = "VALUE_ONLY"
 
 
 class BloomFilterType(StrEnum):
@@ -209,6 +252,16 @@ class WriteOptions:
     # A lock whose owner runs on another host cannot be probed; after this many
     # seconds without a refresh it is considered abandoned.
     lock_expiry_seconds: float = 6 * 3600.0
+    # A pending instant zfish did not start (a JVM writer's) is left alone while it may be
+    # live: while its heartbeat file is younger than ``foreign_heartbeat_timeout_seconds``
+    # (Hudi's default 60 s interval x 2 tolerable misses), or, without a heartbeat, while its
+    # newest file (instant files, markers, data files) is younger than
+    # ``foreign_pending_timeout_seconds``. Older ones are rolled back.
+    foreign_pending_timeout_seconds: float = FOREIGN_PENDING_TIMEOUT_SECONDS_DEFAULT
+    foreign_heartbeat_timeout_seconds: float = FOREIGN_HEARTBEAT_TIMEOUT_SECONDS_DEFAULT
+    # Only for a new ComplexKeyGenerator table with one key field; an existing table's keys
+    # decide for themselves (see keygen).
+    complex_key_encoding: ComplexKeyEncoding = ComplexKeyEncoding.FIELD_PREFIXED
     # zfish's own, no Hudi equivalent: an upserted record whose data columns equal
     # the stored ones is left alone (it keeps its commit time), and a file group
     # without a real change is not rewritten. The snapshot's data is the same as
@@ -224,6 +277,8 @@ class WriteOptions:
             raise ValueError("insert_split_size and record_size_estimate must be > 0")
         if self.bloom_num_entries <= 0 or not 0.0 < self.bloom_fpp < 1.0:
             raise ValueError("bloom_num_entries must be > 0 and 0 < bloom_fpp < 1")
+        if self.foreign_pending_timeout_seconds < 0 or self.foreign_heartbeat_timeout_seconds < 0:
+            raise ValueError("foreign_pending/heartbeat timeouts must be >= 0 seconds")
         # HoodieWriteConfig.validate: max must exceed min (the archiver raises min itself
         # when the cleaner retains more commits than min, see archive.instants_to_keep).
         if not 1 <= self.keep_min_commits < self.keep_max_commits:
@@ -269,6 +324,26 @@ DS_TABLE_NAME = "hoodie.table.name"
 DS_TABLE_TYPE = "hoodie.datasource.write.table.type"
 DS_OPERATION = "hoodie.datasource.write.operation"
 DS_OPERATION_UPSERT = "upsert"
+DS_OPERATION_INSERT = "insert"
+DS_OPERATION_BULK_INSERT = "bulk_insert"
+DS_OPERATION_DELETE = "delete"
+DS_OPERATION_INSERT_OVERWRITE = "insert_overwrite"
+DS_OPERATION_INSERT_OVERWRITE_TABLE = "insert_overwrite_table"
+DS_TABLE_TYPE_COW = "COPY_ON_WRITE"
+DS_HIVE_STYLE_PARTITIONING = HIVE_STYLE_PARTITIONING  # the same key as the table config
+DS_UPSERT_PARALLELISM = "hoodie.upsert.shuffle.parallelism"
+DS_INSERT_PARALLELISM = "hoodie.insert.shuffle.parallelism"
+DS_BULK_INSERT_PARALLELISM = "hoodie.bulkinsert.shuffle.parallelism"
+DS_DELETE_PARALLELISM = "hoodie.delete.shuffle.parallelism"
+WRITE_MARKERS_TYPE = "hoodie.write.markers.type"
+EMBEDDED_TIMELINE_SERVER = "hoodie.embed.timeline.server"
+# Reads (DataSourceReadOptions): snapshot, time travel, incremental.
+DS_QUERY_TYPE = "hoodie.datasource.query.type"
+DS_QUERY_TYPE_SNAPSHOT = "snapshot"
+DS_QUERY_TYPE_INCREMENTAL = "incremental"
+DS_READ_BEGIN_INSTANT = "hoodie.datasource.read.begin.instanttime"
+DS_READ_END_INSTANT = "hoodie.datasource.read.end.instanttime"
+DS_TIME_TRAVEL_AS_OF = "as.of.instant"
 DS_RECORDKEY_FIELD = "hoodie.datasource.write.recordkey.field"
 DS_PARTITIONPATH_FIELD = "hoodie.datasource.write.partitionpath.field"
 DS_PRECOMBINE_FIELD = "hoodie.datasource.write.precombine.field"

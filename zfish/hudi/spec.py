@@ -134,7 +134,13 @@ class TableSpec:
         )
 
     def conflicts(self, existing: TableSpec) -> list[str]:
-        """Spark-style ``Config conflict`` lines: ``key: ours, existing``."""
+        """Spark-style ``Config conflict`` lines: ``key: ours, existing``.
+
+        Like ``HoodieWriterUtils.validateTableConfig``: table name, database and
+        hive-style partitioning are compared case-insensitively (Spark's resolver),
+        record key, partition and precombine fields and the key generator exactly.
+        """
+        folded = {o.TABLE_NAME, o.DATABASE_NAME, o.HIVE_STYLE_PARTITIONING}
         pairs = [
             (o.TABLE_NAME, self.name, existing.name),
             (o.DATABASE_NAME, self.database, existing.database),
@@ -156,7 +162,11 @@ class TableSpec:
                 str(existing.hive_style_partitioning).lower(),
             ),
         ]
-        return [f"{key}:\t{ours}\t{theirs}" for key, ours, theirs in pairs if ours != theirs]
+        return [
+            f"{key}:\t{ours}\t{theirs}"
+            for key, ours, theirs in pairs
+            if (ours.lower() != theirs.lower() if key in folded else ours != theirs)
+        ]
 
     def check_schema(self, schema: pa.Schema, keys_only: bool = False) -> None:
         """The key, partition and (unless ``keys_only``) precombine fields exist, usable types."""

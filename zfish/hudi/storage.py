@@ -10,6 +10,12 @@ stores (S3, GCS) a single PUT is already atomic and there is no cheap rename,
 so the object is written directly. Exclusive creation (the lock) uses
 ``O_CREAT | O_EXCL`` locally; object stores have no such primitive through
 pyarrow, so there it is best effort (create, then read back the owner token).
+
+Checksum sidecars: a JVM writer on a local disk goes through Hadoop's
+``LocalFileSystem`` (a ``ChecksumFileSystem``), which writes ``.<name>.crc`` next
+to every file it writes and deletes it with the file. ``delete_file`` does the
+same on local disks, so a file zfish removes (a rolled-back JVM data file, a
+cleaned slice, an instant file) leaves no orphan sidecar behind.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.fs as pafs
+
+from zfish.hudi.options import HADOOP_CRC_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,16 @@ class Storage:
     @staticmethod
     def join(*parts: str) -> str:
         return _join(*parts)
+
+    @staticmethod
+    def crc_sidecar(rel: str) -> str:
+        """Hadoop's checksum file of ``rel``: ``.<name>.crc`` in the same directory."""
+        parent, _, name = rel.rpartition("/")
+        return _join(parent, f".{name}{HADOOP_CRC_SUFFIX}")
+
+    @staticmethod
+    def is_crc_sidecar(name: str) -> bool:
+        return name.startswith(".") and name.endswith(HADOOP_CRC_SUFFIX)
 
     # --- queries ---
 
@@ -180,7 +198,13 @@ class Storage:
         self.fs.move(self.full(src), self.full(dst))
 
     def delete_file(self, rel: str) -> bool:
-        """Delete a file; False when it was already gone."""
+        """Delete a file (and its Hadoop ``.crc`` sidecar); False when it was already gone."""
+        deleted = self._delete(rel)
+        if self.local:
+            self._delete(self.crc_sidecar(rel))
+        return deleted
+
+    def _delete(self, rel: str) -> bool:
         try:
             self.fs.delete_file(self.full(rel))
         except FileNotFoundError:

@@ -3,12 +3,17 @@
 The commit protocol (driver side) of ``begin`` / ``commit``:
 
 1. take the writer lock (``.hoodie/zfish.writer.lock``);
-2. recover: finish pending cleans, roll back pending commits (delete the data
-   files their markers and file names point at, partition metafiles they
-   created, their markers, then their instant files), refuse any other
-   pending action;
-3. pick an instant after every instant on the timeline; write
-   ``<t>.commit.requested`` (empty) and ``<t>.inflight``;
+2. recover: finish pending cleans, roll back pending commits and
+   insert-overwrite replacecommits (delete the data files their markers,
+   direct or the JVM's timeline-server ones, and file names point at, with
+   their ``.crc`` sidecars, partition metafiles they created, their markers,
+   heartbeat and instant files), refuse any other pending action. A pending
+   instant zfish did not start (recorded neither in the lock nor in its
+   ``.inflight``) is first judged by ``liveness``: one that may belong to a
+   live JVM writer stops the write with ``TableLockedError``;
+3. pick an instant after every instant on the timeline (and every instant
+   seen only as a marker folder or heartbeat), record it in the lock, write
+   ``<t>.commit.requested`` (empty) and ``<t>.inflight`` (marked as zfish's);
 4. tasks run ``write_partitions`` (markers, data files, partition metafiles);
 5. ``commit`` checks every reported file, deletes files of failed task
    attempts (markers without a write stat), and writes ``<t>.commit``
@@ -24,6 +29,7 @@ see file slices of completed instants, so they never see a partial commit.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,17 +40,25 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-from zfish.exceptions import CommitError, HudiError, SchemaError, UnsupportedTableError
+from zfish.exceptions import (
+    CommitError,
+    HudiError,
+    SchemaError,
+    TableLockedError,
+    UnsupportedTableError,
+)
 from zfish.hudi import archive as archive_mod
 from zfish.hudi import avro as av
-from zfish.hudi import markers
+from zfish.hudi import avro_metadata as am
+from zfish.hudi import keygen as kg
+from zfish.hudi import liveness, markers
 from zfish.hudi import options as o
 from zfish.hudi import properties as props_mod
 from zfish.hudi.clean import CleanResult, execute_clean, finish_pending_clean, plan_clean
 from zfish.hudi.faults import fault_point
-from zfish.hudi.fsview import list_partitions, parse_base_file
+from zfish.hudi.fsview import FileSystemView, list_partitions, parse_base_file
 from zfish.hudi.lock import TableLock
-from zfish.hudi.options import WriteOptions
+from zfish.hudi.options import ComplexKeyEncoding, WriteOptions
 from zfish.hudi.spec import TableSpec, WriteOperation
 from zfish.hudi.stats import WriteStat, commit_metadata, dumps_commit
 from zfish.hudi.storage import Storage
@@ -52,9 +66,11 @@ from zfish.hudi.timeline import (
     CLEAN,
     COMMIT,
     REPLACE_COMMIT,
+    Instant,
     State,
     Timeline,
     instant_path,
+    parse_instant_file,
     read_commit_metadata,
 )
 from zfish.hudi.write import WriteContext, write_partitions
@@ -295,22 +311,28 @@ class HudiTable:
             lock.release()
 
     def rollback_pending(self, options: WriteOptions | None = None) -> list[str]:
-        """Roll back pending commits (and finish pending cleans) under the lock."""
-        with self._locked("rollback", options or WriteOptions()):
-            return self._recover()
+        """Roll back pending commits (and finish pending cleans) under the lock.
+
+        A pending instant of another writer that may still be live raises
+        ``TableLockedError``; ``WriteOptions(foreign_pending_timeout_seconds=0)``
+        rolls back any that has no fresh heartbeat (only when you know its writer died).
+        """
+        options = options or WriteOptions()
+        with self._locked("rollback", options) as lock:
+            return self._recover(lock, options)
 
     def clean(self, options: WriteOptions | None = None) -> int:
         """Run the cleaner now (KEEP_LATEST_COMMITS); returns the number of files removed."""
         options = options or WriteOptions()
-        with self._locked("clean", options):
-            self._recover()
-            return self._clean(options).files_deleted
+        with self._locked("clean", options) as lock:
+            self._recover(lock, options)
+            return self._clean(options, lock).files_deleted
 
     def archive(self, options: WriteOptions | None = None) -> archive_mod.ArchiveResult:
         """Archive the timeline now (as the JVM's archiver would after a commit)."""
         options = options or WriteOptions()
-        with self._locked("archive", options):
-            self._recover()
+        with self._locked("archive", options) as lock:
+            self._recover(lock, options)
             return archive_mod.archive_if_required(self.storage, self.properties, options)
 
     def archived_instants(self) -> list[archive_mod.ArchivedInstant]:
@@ -329,12 +351,16 @@ class HudiTable:
         self.spec = TableSpec.from_properties(props)
         return Timeline.load(self.storage)
 
-    def _recover(self) -> list[str]:
-        """Finish pending cleans and roll back pending commits; refuse foreign pending work."""
+    def _recover(self, lock: TableLock, options: WriteOptions) -> list[str]:
+        """Finish pending cleans and roll back pending commits; refuse foreign pending work.
+
+        Returns the rolled-back instants. A pending instant zfish did not start
+        and whose writer may be live (``liveness``) raises ``TableLockedError``.
+        """
         timeline = self._refresh()
         pending = timeline.pending()
         for inst in pending:
-            if inst.action not in (COMMIT, CLEAN):
+            if not _recoverable(self.storage, inst):
                 raise UnsupportedTableError(
                     f"Hudi table '{self.spec.name}' at {self.base_path} has a pending "
                     f"{inst.action} instant {inst.timestamp} ({', '.join(inst.files)}) that "
@@ -342,12 +368,27 @@ class HudiTable:
                     "that started it finish it or roll it back (e.g. hudi-cli, or a Spark write "
                     "with the default eager rollback), then retry."
                 )
+        for inst in pending:
+            if lock.inherits(inst.timestamp) or _started_by_zfish(self.storage, inst):
+                continue
+            verdict = liveness.judge(self.storage, inst.timestamp, options)
+            if verdict.live:
+                raise TableLockedError(
+                    f"Hudi table '{self.spec.name}' at {self.base_path} has a pending "
+                    f"{inst.action} {inst.timestamp} that zfish did not start, and its writer "
+                    f"(a JVM Hudi job?) may still be running: {verdict.evidence}. zfish does "
+                    "not roll back a write that may be live. Fix: wait for that writer to "
+                    "finish; if it died, the next zfish write rolls it back once it is "
+                    f"{options.foreign_pending_timeout_seconds:.0f} s old (WriteOptions."
+                    "foreign_pending_timeout_seconds; 0 rolls it back now), or let a JVM write "
+                    "(eager rollback, the default) roll it back."
+                )
         rolled_back = []
         for inst in pending:
             if inst.action == CLEAN:
                 finish_pending_clean(self.storage, inst)
         for inst in pending:
-            if inst.action == COMMIT:
+            if inst.action != CLEAN:
                 rollback_instant(self.storage, inst.timestamp)
                 rolled_back.append(inst.timestamp)
         # Markers of commits that completed but whose writer died before removing them.
@@ -359,16 +400,66 @@ class HudiTable:
         for entry in self.storage.list_dir(o.METAFOLDER):
             if not entry.is_dir and entry.name.startswith(".") and entry.name.endswith(".tmp"):
                 self.storage.delete_file(entry.path)
+        lock.forget_instants([i.timestamp for i in pending])
         return rolled_back
 
-    def _clean(self, options: WriteOptions) -> CleanResult:
+    def _new_instant(self, timeline: Timeline, also_after: list[str]) -> str:
+        """An instant after every one on the timeline, and after every instant only seen as a
+        marker folder (``.temp/<t>``) or heartbeat (``.heartbeat/<t>``) of another writer.
+
+        Archived instants need no look: archival only moves the oldest instants out of
+        the active timeline and always keeps the latest ones.
+        """
+        seen = list(also_after)
+        for folder in (o.TEMP_FOLDER, o.HEARTBEAT_FOLDER):
+            for entry in self.storage.list_dir(f"{o.METAFOLDER}/{folder}"):
+                if entry.name.isdigit():
+                    seen.append(entry.name)
+        return timeline.new_instant_time(seen)
+
+    def _key_encoding(self, timeline: Timeline, options: WriteOptions) -> ComplexKeyEncoding:
+        """How single-field ComplexKeyGenerator keys are written here: as the newest keys are.
+
+        The newest non-empty base file decides (a table both AWS Glue and OSS Hudi
+        wrote into follows its latest writer); a table without rows takes
+        ``options.complex_key_encoding``. Other key generators ignore the setting.
+        """
+        spec = self.spec
+        if spec.keygen_class != o.COMPLEX_KEYGEN or len(spec.record_key_fields) != 1:
+            return options.complex_key_encoding
+        writes = timeline.completed_writes()
+        replaced: list[tuple[str, str]] = []
+        for inst in writes:
+            if inst.action == REPLACE_COMMIT:
+                meta = read_commit_metadata(self.storage, inst)
+                for partition, fids in (meta.get("partitionToReplaceFileIds") or {}).items():
+                    replaced.extend((partition, fid) for fid in fids)
+        view = FileSystemView(self.storage, [i.timestamp for i in writes], replaced)
+        latest = [
+            base
+            for partition in list_partitions(self.storage, spec.partition_depth)
+            for base in view.latest_base_files(partition)
+        ]
+        for base in sorted(latest, key=lambda b: (b.instant, b.path), reverse=True):
+            with self.storage.open_input_file(base.path) as source:
+                keys = kg.sample_record_keys(source)
+            found = kg.infer_single_field_encoding(spec.record_key_fields[0], keys)
+            if found is not None:
+                return found
+        return options.complex_key_encoding
+
+    def _clean(self, options: WriteOptions, lock: TableLock) -> CleanResult:
         timeline = Timeline.load(self.storage)
         plan = plan_clean(
             self.storage, timeline, options.cleaner_commits_retained, options.cleaner_incremental
         )
         if plan is None:
             return CleanResult(None, 0)
-        return execute_clean(self.storage, timeline, plan)
+        instant = self._new_instant(timeline, [])
+        lock.note_instant(instant)
+        result = execute_clean(self.storage, timeline, plan, instant)
+        lock.forget_instants([instant])
+        return result
 
     def _avg_record_size(self, timeline: Timeline, options: WriteOptions) -> int:
         """``UpsertPartitioner.averageBytesPerRecord``: from the latest big-enough commit."""
@@ -426,7 +517,7 @@ class Transaction:
 
     def _begin(self, schema: pa.Schema | None) -> None:
         table = self.table
-        self.rolled_back = table._recover()
+        self.rolled_back = table._recover(self.lock, self.options)
         timeline = Timeline.load(self.storage)
         spec = table.spec
         current = table.avro_schema(timeline)
@@ -453,11 +544,18 @@ class Transaction:
                 meta = read_commit_metadata(self.storage, inst)
                 for partition, fids in (meta.get("partitionToReplaceFileIds") or {}).items():
                     replaced.extend((partition, fid) for fid in fids)
+        key_encoding = table._key_encoding(timeline, self.options)
         # Rolled-back instants are gone from the timeline; never reuse their times.
-        self.instant = timeline.new_instant_time(self.rolled_back)
+        instant = table._new_instant(timeline, self.rolled_back)
+        # In the lock before its first file: a crash from here on leaves an instant the
+        # next zfish writer knows is a dead zfish writer's, not a live JVM's.
+        self.lock.note_instant(instant)
+        self.instant = instant
         self.storage.write_atomic(instant_path(self.instant, COMMIT, State.REQUESTED), b"")
         fault_point("after_requested")
-        inflight = commit_metadata([], self.operation.value, None)
+        inflight = commit_metadata(
+            [], self.operation.value, None, {o.ZFISH_WRITER_KEY: o.ZFISH_WRITER_VALUE}
+        )
         self.storage.write_atomic(
             instant_path(self.instant, COMMIT, State.INFLIGHT), dumps_commit(inflight)
         )
@@ -474,6 +572,7 @@ class Transaction:
             replaced_file_groups=tuple(replaced),
             avg_record_size=table._avg_record_size(timeline, self.options),
             options=self.options,
+            complex_key_encoding=key_encoding,
         )
 
     @property
@@ -520,8 +619,9 @@ class Transaction:
         stands whatever fails here, and the next writer finishes it."""
         try:
             markers.delete_markers(self.storage, self.instant)
+            self.lock.forget_instants([self.instant])
             if self.options.auto_clean:
-                cleaned = self.table._clean(self.options)
+                cleaned = self.table._clean(self.options, self.lock)
                 result.files_cleaned = cleaned.files_deleted
                 result.clean_instant = cleaned.instant
         except Exception as exc:
@@ -611,15 +711,49 @@ class Transaction:
         self.abort()
 
 
-def rollback_instant(storage: Storage, instant: str) -> list[str]:
-    """Remove every trace of a pending commit; returns the data files deleted.
+def _recoverable(storage: Storage, inst: Instant) -> bool:
+    """Pending actions zfish finishes or rolls back: clean, commit, insert-overwrite."""
+    if inst.action in (COMMIT, CLEAN):
+        return True
+    if inst.action != REPLACE_COMMIT:
+        return False
+    # A clustering plan makes it a table service the JVM resumes; insert_overwrite and
+    # delete_partition write an empty HoodieRequestedReplaceMetadata (or nothing).
+    path = instant_path(inst.timestamp, REPLACE_COMMIT, State.REQUESTED)
+    raw = storage.read_bytes(path) if storage.exists(path) else b""
+    if not raw:
+        return True
+    try:
+        requested = am.deserialize(raw)
+    except (ValueError, StopIteration, EOFError):
+        return False
+    return not requested.get("clusteringPlan")
 
-    Data files come from the markers and from a scan of all partitions for
+
+def _started_by_zfish(storage: Storage, inst: Instant) -> bool:
+    """True when the instant's ``.inflight`` carries zfish's writer mark."""
+    if inst.action != COMMIT:
+        return False
+    path = instant_path(inst.timestamp, COMMIT, State.INFLIGHT)
+    try:
+        raw = storage.read_bytes(path)
+        meta = json.loads(raw) if raw.strip() else {}
+    except (FileNotFoundError, ValueError):
+        return False
+    extra = meta.get("extraMetadata") if isinstance(meta, dict) else None
+    return isinstance(extra, dict) and extra.get(o.ZFISH_WRITER_KEY) == o.ZFISH_WRITER_VALUE
+
+
+def rollback_instant(storage: Storage, instant: str) -> list[str]:
+    """Remove every trace of a pending commit or replacecommit; returns the data files deleted.
+
+    Data files come from the markers (zfish's direct ones or the JVM's
+    timeline-server ``MARKERS<n>`` files) and from a scan of all partitions for
     base files carrying the instant (a marker may be missing if a JVM writer
-    without markers started it). Partition metafiles the instant created are
-    removed with their directories when nothing else is left in them. The
-    instant files go last, so a crash here leaves a pending instant that the
-    next writer rolls back again.
+    without markers started it); their Hadoop ``.crc`` sidecars go with them.
+    Partition metafiles the instant created are removed with their directories
+    when nothing else is left in them. The instant files go last, so a crash
+    here leaves a pending instant that the next writer rolls back again.
     """
     deleted = []
     candidates = set(markers.marked_data_files(storage, instant))
@@ -629,7 +763,10 @@ def rollback_instant(storage: Storage, instant: str) -> list[str]:
         for entry in storage.list_dir(partition):
             if entry.is_dir:
                 continue
-            base = parse_base_file(partition, entry.name)
+            name = entry.name
+            if Storage.is_crc_sidecar(name):
+                name = name[1 : -len(o.HADOOP_CRC_SUFFIX)]  # a sidecar whose file is gone
+            base = parse_base_file(partition, name)
             if base is not None and base.instant == instant:
                 candidates.add(base.path)
     for path in sorted(candidates):
@@ -638,15 +775,17 @@ def rollback_instant(storage: Storage, instant: str) -> list[str]:
     for partition in sorted(partitions, key=len, reverse=True):
         _drop_partition_metafile(storage, partition, instant)
     markers.delete_markers(storage, instant)
-    for name in (f"{instant}.inflight", f"{instant}.commit.requested"):
-        storage.delete_file(f"{o.METAFOLDER}/{name}")
+    storage.delete_file(liveness.heartbeat_path(instant))
     for entry in storage.list_dir(o.METAFOLDER):
+        if entry.is_dir:
+            continue
+        parsed = parse_instant_file(entry.name)
+        pending_file = (
+            parsed is not None and parsed[0] == instant and parsed[2] is not State.COMPLETED
+        )
         # Temp files of an interrupted atomic write of this instant's files.
-        if (
-            not entry.is_dir
-            and entry.name.startswith(f".{instant}.")
-            and entry.name.endswith(".tmp")
-        ):
+        temp_file = entry.name.startswith(f".{instant}.") and entry.name.endswith(".tmp")
+        if pending_file or temp_file:
             storage.delete_file(entry.path)
     return deleted
 
@@ -656,10 +795,13 @@ def _drop_partition_metafile(storage: Storage, partition: str, instant: str) -> 
     if not partition:  # a non-partitioned table: the root also holds .hoodie
         entries = [e for e in entries if e.name != o.METAFOLDER]
     names = {e.name for e in entries if not e.is_dir}
-    # Temp metafiles of a rename that never happened.
+    # Temp metafiles of a rename that never happened, and checksum sidecars (of the
+    # metafile, or of files already deleted) are not "other files".
     for name in list(names):
         if name.startswith(o.PARTITION_METAFILE + "_"):
             storage.delete_file(storage.join(partition, name))
+            names.discard(name)
+        elif Storage.is_crc_sidecar(name):
             names.discard(name)
     if o.PARTITION_METAFILE not in names or any(e.is_dir for e in entries):
         return
@@ -670,5 +812,8 @@ def _drop_partition_metafile(storage: Storage, partition: str, instant: str) -> 
     created_by = props_mod.loads(text).get(o.PARTITION_METAFILE_COMMIT_TIME)
     if created_by == instant:
         storage.delete_file(meta_path)
+        for entry in entries:
+            if Storage.is_crc_sidecar(entry.name):
+                storage.delete_file(entry.path)
         if partition:
             storage.remove_empty_dirs(partition)

@@ -160,17 +160,19 @@ def next_instant_time(existing: Iterable[str], now: datetime | None = None) -> s
     return candidate
 
 
-# The last instant this process handed out: an aborted attempt deletes its instant files,
-# and a new attempt in the same millisecond must still not reuse its time.
-_last_issued = ""
+# The last instant this process handed out per table: an aborted attempt deletes its instant
+# files, and a new attempt in the same millisecond must still not reuse its time. Per table:
+# one table's instants (a timeline ahead of this clock) must not push another's ahead.
+_last_issued: dict[str, str] = {}
 
 
 class Timeline:
     """All instants found in ``.hoodie/`` at load time, sorted by timestamp."""
 
-    def __init__(self, instants: list[Instant], all_timestamps: set[str]):
+    def __init__(self, instants: list[Instant], all_timestamps: set[str], table: str = ""):
         self.instants = sorted(instants)
         self.all_timestamps = all_timestamps
+        self.table = table  # the table's base URI
 
     @classmethod
     def load(cls, storage: Storage) -> Timeline:
@@ -200,7 +202,7 @@ class Timeline:
                 if action == COMMIT and specific:
                     action = specific[0]
                 instants.append(Instant(ts, action, state, files))
-        return cls(instants, set(by_ts))
+        return cls(instants, set(by_ts), storage.base_uri)
 
     # --- views ---
 
@@ -219,9 +221,9 @@ class Timeline:
 
     def new_instant_time(self, also_after: Iterable[str] = ()) -> str:
         """An instant after every one on the timeline, ``also_after`` and any issued here."""
-        global _last_issued
-        instant = next_instant_time([*self.all_timestamps, *also_after, _last_issued])
-        _last_issued = instant
+        last = _last_issued.get(self.table, "")
+        instant = next_instant_time([*self.all_timestamps, *also_after, last])
+        _last_issued[self.table] = instant
         return instant
 
 

@@ -50,7 +50,7 @@ from zfish.hudi import options as o
 from zfish.hudi.bloom import build as build_bloom
 from zfish.hudi.faults import armed, fault_point
 from zfish.hudi.fsview import BaseFile, FileSystemView, base_file_name, write_token
-from zfish.hudi.options import MergeMode, WriteOptions
+from zfish.hudi.options import ComplexKeyEncoding, MergeMode, WriteOptions
 from zfish.hudi.spec import TableSpec, WriteOperation
 from zfish.hudi.stats import NULL_COMMIT, WriteStat
 from zfish.hudi.storage import Storage
@@ -78,6 +78,8 @@ class WriteContext:
     replaced_file_groups: tuple[tuple[str, str], ...]
     avg_record_size: int
     options: WriteOptions
+    # Single-field ComplexKeyGenerator keys: as the table's existing keys are (see keygen).
+    complex_key_encoding: ComplexKeyEncoding = ComplexKeyEncoding.FIELD_PREFIXED
 
     @property
     def base_path(self) -> str:
@@ -110,7 +112,12 @@ def write_partitions(
     if table is None or table.num_rows == 0:
         return []
     _check_pending(ctx)
-    keys = kg.record_keys(table, ctx.spec.record_key_fields, ctx.spec.keygen_class)
+    keys = kg.record_keys(
+        table,
+        ctx.spec.record_key_fields,
+        ctx.spec.keygen_class,
+        encoding=ctx.complex_key_encoding,
+    )
     parts = kg.partition_paths(table, ctx.spec.partition_fields, ctx.spec.hive_style_partitioning)
     if ctx.spec.precombine_field and ctx.operation is not WriteOperation.DELETE:
         nulls = table.column(ctx.spec.precombine_field).null_count
@@ -190,7 +197,9 @@ def conform(ctx: WriteContext, table: pa.Table) -> pa.Table:
                 f"table '{ctx.spec.name}': column '{f.name}' is {got} in the input but {f.type} "
                 f"in the table. Fix: cast the input column to {f.type}."
             )
-        columns.append(av.cast_column(table.column(f.name), f.type))
+        column = av.cast_column(table.column(f.name), f.type)
+        av.check_no_null_list_elements(column, f.name, ctx.spec.name)
+        columns.append(column)
     return pa.Table.from_arrays(columns, schema=target)
 
 

@@ -76,6 +76,8 @@ class EtlReport:
     outcomes_known: int = 0
     labelled_rows: int = 0
     quarantined: dict[str, int] = field(default_factory=dict)
+    # input kind -> (records carrying a field the ETL schema does not know, those fields)
+    unknown_fields: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
     quarantine_path: Path | None = None
     commit: CommitResult | None = None
     table_rows: int = 0
@@ -120,6 +122,7 @@ class EtlReport:
                 ),
             ]
         rows.append(("table rows", str(self.table_rows)))
+        rows += unknown_field_rows(self.unknown_fields)
         if self.quarantined_total:
             detail = ", ".join(f"{n} {k}" for k, n in self.quarantined.items() if n)
             rows.append(("quarantined", f"{detail} -> {self.quarantine_path}"))
@@ -132,6 +135,23 @@ class EtlReport:
             where = f", file groups written in the {self.written_in}" if self.written_in else ""
             rows.append(("spark jobs", f"{self.spark_jobs}{where}"))
         return rows
+
+
+def unknown_field_rows(unknown: dict[str, tuple[int, list[str]]]) -> list[tuple[str, str]]:
+    """``2 unknown fields in 40 records: tank_id, weight_mg`` per input that had any."""
+    rows = []
+    for kind, (records, names) in unknown.items():
+        if names:
+            shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+            rows.append(
+                (
+                    f"unknown fields ({kind})",
+                    f"{len(names)} unknown field{'s' if len(names) != 1 else ''} in {records} "
+                    f"record{'s' if records != 1 else ''}: {shown} (not in the ETL schema; "
+                    "the rows landed without them)",
+                )
+            )
+    return rows
 
 
 @contextmanager
@@ -206,6 +226,33 @@ def _checked_outcomes(
     )
 
 
+def check_inputs(layout: LakeLayout, options: EtlOptions) -> None:
+    """Fail before Spark starts when the lake holds no observations to read up to the end date.
+
+    An empty or mistyped lake would otherwise cost a Spark start and leave an
+    empty Hudi table with a 0-row commit behind. A directory listing, no file opened.
+    """
+    end = options.end_date.date()
+    folder = layout.observations
+    found, problems = sources.select_partitions(folder, lambda day: day <= end)
+    if found:
+        return
+    later, _ = sources.select_partitions(folder, lambda day: True)
+    if later:
+        raise ValidationError(
+            f"no observations on or before {end} in {folder}: its first partition is "
+            f"day={later[0].day}; give a later --end-date. Nothing was written."
+        )
+    text = (
+        f"no observations in {folder}: no day=YYYY-MM-DD folder there holds JSON files. "
+        f"Check --lake (the lake root, now {layout.root.resolve()}), --bucket and --prefix, "
+        "or upload the study first (zfish upload --until YYYY-MM-DD). Nothing was written."
+    )
+    if problems:
+        text += "\nfound instead:\n" + render(problems[:5])
+    raise ValidationError(text)
+
+
 def run(
     spark: SparkSession, layout: LakeLayout, options: EtlOptions, *, show_progress: bool = True
 ) -> EtlReport:
@@ -213,6 +260,7 @@ def run(
     if options.writer == WRITER_SPARK_HUDI:
         # Before reading anything: a session without the bundle cannot get it any more.
         require_hudi(spark)
+    check_inputs(layout, options)  # the entry points check before starting Spark, too
     table_path = options.table_path or layout.table
     last_end = last_end_date(table_path)
     read_window = window.plan(options.end_date, options.window_days, last_end)
@@ -225,24 +273,37 @@ def run(
     return report
 
 
-def _input_counts(observations: DataFrame, outcomes: DataFrame) -> dict[str, tuple[int, int, int]]:
-    """kind -> (records, rejected, distinct good fish) of both inputs, in one Spark job."""
+def _input_counts(
+    observations: DataFrame, outcomes: DataFrame
+) -> dict[str, tuple[int, int, int, int, list[str]]]:
+    """kind -> (records, rejected, distinct good fish, records with unknown fields, their names).
+
+    Both inputs in one Spark job (a union of two one-row aggregations).
+    """
     from pyspark.sql import functions as F
 
     rejected = F.col(schemas.PROBLEM).isNotNull()
+    unknown = F.col(schemas.UNKNOWN)
+    has_unknown = F.size(unknown) > 0
 
     def counts(df: DataFrame, kind: str, fish: bool) -> DataFrame:
         known = F.countDistinct(F.when(~rejected, F.col("fish_id"))) if fish else F.lit(0)
+        names = F.flatten(F.collect_set(F.when(has_unknown, unknown)))
         return df.agg(
             F.count(F.lit(1)).alias("records"),
             F.count(F.when(rejected, 1)).alias("rejected"),
             known.cast("long").alias("fish"),
+            F.count(F.when(has_unknown, 1)).alias("unknown"),
+            F.array_sort(F.array_distinct(names)).alias("names"),
         ).withColumn("kind", F.lit(kind))
 
     both = counts(observations, "observations", False).unionByName(
         counts(outcomes, "outcomes", True)
     )
-    return {r.kind: (int(r.records), int(r.rejected), int(r.fish)) for r in both.collect()}
+    return {
+        r.kind: (int(r.records), int(r.rejected), int(r.fish), int(r.unknown), list(r.names))
+        for r in both.collect()
+    }
 
 
 def _run(
@@ -286,11 +347,15 @@ def _run(
         good_obs = good_obs.transform(quality.drop_identical_duplicates("image_id"))
         good_out = good_out.transform(quality.drop_identical_duplicates("fish_id"))
         counts = _input_counts(observations, outcomes)
-        obs_total, obs_bad, _ = counts["observations"]
-        _, out_bad, out_known = counts["outcomes"]
+        obs_total, obs_bad, _, obs_unknown, obs_names = counts["observations"]
+        _, out_bad, out_known, out_unknown, out_names = counts["outcomes"]
         report.observations_read = obs_total
         report.outcomes_known = out_known
         report.quarantined = {"observations": obs_bad, "outcomes": out_bad}
+        report.unknown_fields = {
+            "observations": (obs_unknown, obs_names),
+            "outcomes": (out_unknown, out_names),
+        }
 
     try:
         if report.quarantined_total:
@@ -424,6 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             reprocess_window=args.reprocess_window,
             write_in=args.write_in,
         )
+        check_inputs(layout, options)  # before Spark starts
         spark = session_for(args.writer, args.hudi_bundle)
         report = run(spark, layout, options, show_progress=not args.quiet)
         print_report(report, verbose=args.verbose)
@@ -437,4 +503,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["EtlOptions", "EtlReport", "main", "run"]
+__all__ = ["EtlOptions", "EtlReport", "check_inputs", "main", "run"]

@@ -171,7 +171,7 @@ def split(df: DataFrame) -> tuple[DataFrame, DataFrame]:
     if schemas.PROBLEM not in df.columns:
         df = df.withColumn(schemas.PROBLEM, F.lit(None).cast("string"))
     good = df.filter(F.col(schemas.PROBLEM).isNull()).drop(
-        schemas.PROBLEM, schemas.CORRUPT, schemas.RAW_LINE, schemas.ELEMENT
+        schemas.PROBLEM, schemas.CORRUPT, schemas.RAW_LINE, schemas.ELEMENT, schemas.UNKNOWN
     )
     bad = df.filter(F.col(schemas.PROBLEM).isNotNull())
     return good, bad

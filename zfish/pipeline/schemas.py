@@ -2,7 +2,8 @@
 
 The input schemas are what the seed's generator writes (and the Glue crawler
 catalogues). Input lands as text first (see :func:`as_strings`); ``_corrupt_record``
-holds a line that is not JSON objects at all.
+holds a line that is not JSON objects at all; ``_unknown_fields`` names the
+fields of a record the schema does not know (reported, never typed or kept).
 The output schema is the Hudi table ``joined_fish_data``.
 """
 
@@ -15,7 +16,8 @@ SOURCE_FILE = "_source_file"
 PROBLEM = "_problem"
 RAW_LINE = "_raw_line"
 ELEMENT = "_element"
-BOOKKEEPING = (CORRUPT, SOURCE_FILE, PROBLEM, RAW_LINE, ELEMENT)
+UNKNOWN = "_unknown_fields"  # fields of the record this schema does not know (never typed)
+BOOKKEEPING = (CORRUPT, SOURCE_FILE, PROBLEM, RAW_LINE, ELEMENT, UNKNOWN)
 DAY = "day"
 
 MARKERS = ("gene_a", "gene_b", "gene_c")
@@ -65,6 +67,7 @@ def landing_schema(fields: T.StructType) -> T.StructType:
             T.StructField(SOURCE_FILE, T.StringType()),
             T.StructField(RAW_LINE, T.StringType()),
             T.StructField(ELEMENT, T.IntegerType()),
+            T.StructField(UNKNOWN, T.ArrayType(T.StringType())),
         ]
     )
 

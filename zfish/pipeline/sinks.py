@@ -193,6 +193,9 @@ def write_spark_hudi(
         lock = TableLock(storage, spec.name)
         lock.acquire(JVM_LOCK_PURPOSE)
         try:
+            # The JVM's instant dies with this process: the next zfish writer, taking over
+            # the stale lock, rolls it back at once instead of waiting out its liveness check.
+            lock.claim_new_instants()
             before = Timeline.load(storage).all_timestamps
             _save(rows, target, options, spec)
             return commit_since(storage, before, spec.name)

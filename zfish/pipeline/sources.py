@@ -3,7 +3,9 @@
 Partition folders are listed on the driver (cheap: one ``scandir`` per kind)
 and only those inside the window are handed to Spark, so partitions outside
 it are never opened. Every record keeps the file it came from, for the
-quarantine.
+quarantine, and the names of the fields the explicit schema does not know
+(:func:`unknown_fields`), so a new field in the data is reported, not dropped
+silently.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -60,6 +62,31 @@ def fish_with_outcomes(parts: list[partitions.Partition]) -> set[str]:
     return fish
 
 
+def _no_names() -> Column:
+    return F.array().cast(T.ArrayType(T.StringType()))
+
+
+def unknown_fields(text: Column, fields: T.StructType, prefix: str = "") -> Column:
+    """Names of the fields of the JSON object ``text`` that ``fields`` does not know.
+
+    Nested objects the schema declares (``genetic_markers``) are looked into
+    too, their unknown fields named with a dot (``genetic_markers.gene_d``).
+    Only the keys are read (``json_object_keys``), in the same pass that lands
+    the record, so it costs no Spark job; the counting rides on the job's
+    existing aggregation.
+    """
+    known = F.array(*(F.lit(f.name) for f in fields.fields))
+    names = F.array_except(F.coalesce(F.json_object_keys(text), _no_names()), known)
+    if prefix:
+        names = F.transform(names, lambda name: F.concat(F.lit(prefix), name))
+    nested = [
+        unknown_fields(F.get_json_object(text, f"$['{f.name}']"), f.dataType, f"{prefix}{f.name}.")
+        for f in fields.fields
+        if isinstance(f.dataType, T.StructType)
+    ]
+    return F.concat(names, *nested) if nested else names
+
+
 def parse_lines(lines: DataFrame, fields: T.StructType) -> DataFrame:
     """JSON text lines (``value``, ``day``, ``_source_file``) into one landed row per record.
 
@@ -73,6 +100,10 @@ def parse_lines(lines: DataFrame, fields: T.StructType) -> DataFrame:
         schemas.SOURCE_FILE,
         parsed.alias("_records"),
     ).select("*", F.posexplode_outer("_records").alias(schemas.ELEMENT, "_record"))
+    # The record's own text: the line, or its element of an array line.
+    record_text = F.when(F.ltrim("value").startswith("{"), F.col("value")).otherwise(
+        F.expr(f"get_json_object(value, concat('$[', {schemas.ELEMENT}, ']'))")
+    )
     return exploded.select(
         *(F.col(f"_record.{f.name}").alias(f.name) for f in fields.fields),
         F.col(schemas.DAY),
@@ -80,6 +111,9 @@ def parse_lines(lines: DataFrame, fields: T.StructType) -> DataFrame:
         F.col(schemas.SOURCE_FILE),
         F.col("value").alias(schemas.RAW_LINE),
         F.col(schemas.ELEMENT).cast("int").alias(schemas.ELEMENT),
+        F.when(F.col("_record").isNotNull(), unknown_fields(record_text, fields))
+        .otherwise(_no_names())
+        .alias(schemas.UNKNOWN),
     )
 
 
