@@ -107,3 +107,25 @@ def test_switches(spark_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert jvm.jit_options() == jvm.C1_ONLY
     monkeypatch.setenv(jvm.ENV_JIT, "tiered")
     assert jvm.jit_options() == ""
+
+
+def test_only_the_newest_archives_are_kept(spark_home: Path) -> None:
+    import os
+
+    folder = jvm.cds_dir()
+    folder.mkdir(parents=True)
+    for age, key in enumerate(["new", "mid", "old", "older"]):
+        archive = folder / f"{key}.jsa"
+        archive.write_bytes(b"x")
+        (folder / f"{key}.jsa.ok").write_text("1")
+        os.utime(archive, (1e9 - age * 100, 1e9 - age * 100))
+    (folder / "gone.4242424242.tmp").write_bytes(b"half a dump")  # its process is long dead
+    (folder / "current.jsa").write_bytes(b"x")
+    jvm._remove_other_keys(folder, "current")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "current.jsa",
+        "mid.jsa",
+        "mid.jsa.ok",
+        "new.jsa",
+        "new.jsa.ok",
+    ]

@@ -12,7 +12,7 @@ Two measured remedies (figures in README, "Performance"):
   (``-XX:ArchiveClassesAtExit``) into zfish's cache, every later session maps
   them (``-XX:SharedArchiveFile``). The archive is keyed by the Java runtime,
   the Spark jars (names, sizes, times) and the JVM options; a changed key
-  builds a new one and removes the others. A truncated archive crashes the
+  builds a new one, and only the newest three are kept. A truncated archive crashes the
   JVM (SIGBUS), so an archive is only used after a ``java -Xshare:on``
   check of the very file passed, and its size is re-checked at every use.
   ``ZFISH_SPARK_CDS=0`` turns it off; any failure falls back to no archive,
@@ -42,6 +42,7 @@ C1_ONLY = "-XX:TieredStopAtLevel=1"
 # CDS reports every class it cannot archive (signed jars, generated classes) as a warning.
 _QUIET_CDS = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 _DUMP_TIMEOUT_SECONDS = 300
+KEEP_ARCHIVES = 3  # this key's and the two most recent others
 _KEY_VERSION = "1"
 
 
@@ -202,14 +203,24 @@ def finish_archive(plan: ArchivePlan, java: str, proc: Any, class_path: str) -> 
 
 
 def _remove_other_keys(folder: Path, key: str) -> None:
-    """Archives of other keys are stale (another Spark or Java); each is about 120 MB."""
-    for entry in folder.iterdir():
-        if entry.name.startswith(key):
-            continue
+    """Keep the newest few archives (about 120 MB each); older keys are another Spark or Java.
+
+    A few, not one: JVM options are part of the key, so a machine that also runs
+    ``ZFISH_SPARK_JIT=tiered`` sessions would otherwise rebuild both in turn.
+    """
+    archives = sorted(
+        (p for p in folder.glob("*.jsa") if not p.name.startswith(key)),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in archives[KEEP_ARCHIVES - 1 :]:
+        stem = old.name.split(".", 1)[0]
+        for path in (old, _ok_file(old), folder / f"{stem}.failed"):
+            with contextlib.suppress(OSError):
+                path.unlink()
+    for entry in folder.glob("*.tmp"):
         stem = entry.name.split(".", 1)[0]
-        if entry.name.endswith((".jsa", ".jsa.ok", ".failed")) or (
-            entry.name.endswith(".tmp") and not _dumping(folder, stem)
-        ):
+        if stem != key and not _dumping(folder, stem):
             with contextlib.suppress(OSError):
                 entry.unlink()
 
