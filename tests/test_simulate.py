@@ -297,6 +297,86 @@ def test_cli_simulates_a_range_of_evenings_in_one_process(
     assert "--to" in bad.output
 
 
+RANGE_DAYS = ("2025-05-09", "2025-05-10", "2025-05-13")  # a skipped evening, new labels on each
+
+
+def _meta_times(layout: LakeLayout) -> dict[str, str]:
+    table = fishtable.read(layout.table, columns=["image_id", "_hoodie_commit_time"])
+    return dict(
+        zip(
+            table.column("image_id").to_pylist(),
+            table.column("_hoodie_commit_time").to_pylist(),
+            strict=True,
+        )
+    )
+
+
+def test_a_range_in_one_process_ends_as_separate_runs_and_as_the_seeds_full_rewrite(
+    spark: SparkSession, study: Path, tmp_path: Path
+) -> None:
+    """One process for the evenings, separate processes, and --reprocess-window: same table."""
+    import subprocess
+    import sys
+
+    ranged = LakeLayout(root=tmp_path / "range")
+    for day in RANGE_DAYS:
+        evening(spark, study, ranged, date.fromisoformat(day), show_progress=False)
+    separate = LakeLayout(root=tmp_path / "separate")
+    base = [sys.executable, "-m", "zfish", "--data", str(study), "--lake", str(separate.root)]
+    for day in RANGE_DAYS:
+        run = subprocess.run([*base, "simulate", "--day", day, "--quiet"], capture_output=True)
+        assert run.returncode == 0, run.stderr
+    seed_like = LakeLayout(root=tmp_path / "reprocess")
+    for day in RANGE_DAYS:
+        report = evening(
+            spark,
+            study,
+            seed_like,
+            date.fromisoformat(day),
+            reprocess_window=True,
+            show_progress=False,
+        )
+    assert table_rows(separate) == table_rows(ranged)
+    assert table_rows(seed_like) == table_rows(ranged)
+    assert_invariant(ranged, date(2025, 5, 13))
+    # The seed's rewrite gives every row of the window the last commit's time; by default
+    # only the rows that arrived (new labels) carry it.
+    assert report.etl is not None
+    assert report.etl.commit is not None
+    last_full = report.etl.commit
+    assert last_full.num_updates > 0
+    rewritten = sum(1 for t in _meta_times(seed_like).values() if t == last_full.instant)
+    assert rewritten == last_full.num_inserts + last_full.num_updates == report.etl.labelled_rows
+    ranged_commits = fishtable.commits(ranged.table)
+    last = ranged_commits[-1]
+    assert last.num_updates == 0
+    changed = fishtable.read_incremental(ranged.table, ranged_commits[-2].instant)
+    assert changed.num_rows == last.num_inserts == 3 * 5 * 3  # 3 evenings of 5 new labels
+    assert sum(1 for t in _meta_times(ranged).values() if t == last.instant) == changed.num_rows
+
+
+def test_an_evening_without_changes_is_still_recorded(
+    spark: SparkSession, study: Path, tmp_path: Path
+) -> None:
+    layout = LakeLayout(root=tmp_path / "lake")
+    first = evening(spark, study, layout, date(2025, 5, 10), show_progress=False)
+    files = sorted(p.name for p in layout.table.rglob("*.parquet"))
+    again = evening(spark, study, layout, date(2025, 5, 10), show_progress=False)  # nothing new
+    assert again.etl is not None
+    assert again.etl.commit is not None
+    assert (again.etl.commit.files_written, again.etl.rows_changed) == (0, 0)
+    # The rerun reads the 36-day window, the first run read everything.
+    assert 0 < again.etl.labelled_rows < 60
+    assert sorted(p.name for p in layout.table.rglob("*.parquet")) == files
+    assert again.catalog_counts == first.catalog_counts
+    history = fishtable.commits(layout.table)
+    assert [c.simulated_day for c in history] == [date(2025, 5, 10), date(2025, 5, 10)]
+    # The window widening reads the last end date from that empty commit.
+    from zfish.pipeline.job import last_end_date
+
+    assert last_end_date(layout.table) == datetime(2025, 5, 10, 18)
+
+
 def _query(lake: Path, sql: str, *extra: str) -> list[dict[str, str]]:
     import csv
     import io

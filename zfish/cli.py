@@ -449,7 +449,15 @@ def etl_options(func: F) -> F:
             help="The Hudi bundle jar for --writer spark-hudi [env ZFISH_HUDI_BUNDLE; default: "
             "resolved once into zfish's cache, see `zfish bundle`].",
         ),
+        click.option(
+            "--reprocess-window",
+            is_flag=True,
+            help="Upsert every row of the window again, as the seed's job does (new commit time "
+            "for all). Default: only new or changed rows are written; the table's data is the "
+            "same. The spark-hudi writer always reprocesses.",
+        ),
         click.option("--quiet", is_flag=True, help="No progress lines."),
+        click.option("--verbose", is_flag=True, help="Also report the Spark jobs each ETL ran."),
     ]
     for decorate in reversed(decorators):
         func = decorate(func)
@@ -479,7 +487,9 @@ def etl_cmd(
     table_location: str | None,
     writer: str,
     hudi_bundle: str | None,
+    reprocess_window: bool,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Run the Spark ETL job joined_fish_data once (join, flatten, label filter, Hudi upsert).
 
@@ -496,11 +506,12 @@ def etl_cmd(
         table_path=resolve_location(table_location, settings.layout.root)
         if table_location
         else None,
+        reprocess_window=reprocess_window,
     )
     job.check_inputs(settings.layout, options)  # before Spark starts: a typo costs no 13 s
     spark = job.session_for(writer, hudi_bundle)
     report = job.run(spark, settings.layout, options, show_progress=not quiet)
-    job.print_report(report)
+    job.print_report(report, verbose=verbose)
     if report.quarantined_total:
         raise RejectedInputError(
             f"{report.quarantined_total} record(s) quarantined in {report.quarantine_path}"
@@ -526,12 +537,15 @@ def simulate_cmd(
     window_days: int,
     writer: str,
     hudi_bundle: str | None,
+    reprocess_window: bool,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Simulate evenings of the study: generate if missing, upload, crawl, ETL, summary.
 
     One evening: --day 2025-05-11. A range in one process: --from 2025-05-10 --to 2025-05-20.
     """
+    from zfish.catalog.counts import Counter
     from zfish.exceptions import RejectedInputError
     from zfish.pipeline import job
     from zfish.simulate import check_study_reaches, days_between, evening, print_evening
@@ -543,6 +557,7 @@ def simulate_cmd(
     days = [day] if day is not None else days_between(first, last)  # type: ignore[arg-type]
     check_study_reaches(settings.data, settings.layout, days[0])  # before Spark starts
     spark = job.session_for(writer, hudi_bundle)
+    counter = Counter(settings.layout)  # shared by the evenings: it re-asks only what changed
     rejected = 0
     for evening_day in days:
         report = evening(
@@ -552,9 +567,11 @@ def simulate_cmd(
             evening_day,
             window_days=window_days,
             writer=writer,
+            reprocess_window=reprocess_window,
             show_progress=not quiet,
+            counter=counter,
         )
-        print_evening(report)
+        print_evening(report, verbose=verbose)
         rejected += len(report.upload.problems) if report.upload else 0
         rejected += len(report.crawl.problems) if report.crawl else 0
         rejected += report.etl.quarantined_total if report.etl else 0

@@ -83,6 +83,11 @@ def _parse_commit(instant: str, meta: dict[str, Any], archived: bool = False) ->
     )
 
 
+def has_commits(table: Path) -> bool:
+    """True when the table has a completed commit (a timeline listing, no metadata parsed)."""
+    return exists(table) and bool(_reader(table).get_timeline().get_completed_commits())
+
+
 def commits(table: Path, include_archived: bool = False) -> list[Commit]:
     """Completed commits, oldest first, read from the timeline through hudi-rs.
 
@@ -200,7 +205,17 @@ def partition_paths(table: Path) -> list[str]:
 
 
 def count_rows(table: Path) -> int:
-    """Rows in the latest snapshot (0 for a table without commits)."""
-    if not exists(table) or not commits(table):
+    """Rows in the latest snapshot (0 for a table without commits).
+
+    Copy-on-Write: the snapshot is the latest base file of each file group, so
+    the count is the sum of their Parquet footers' row counts (no data read).
+    """
+    import pyarrow.parquet as pq
+
+    if not has_commits(table):
         return 0
-    return int(read(table, columns=["_hoodie_record_key"]).num_rows)
+    root = table.resolve()
+    return sum(
+        pq.ParquetFile(root / s.base_file_relative_path()).metadata.num_rows
+        for s in _reader(table).get_file_slices()
+    )

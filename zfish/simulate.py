@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from zfish import console
 from zfish.catalog import crawler
-from zfish.exceptions import ValidationError, ZfishError
+from zfish.catalog.counts import Counter
+from zfish.exceptions import ValidationError
 from zfish.lake import partitions
 from zfish.lake.upload import UploadReport, upload
 from zfish.pipeline import job, window
@@ -39,7 +40,7 @@ class EveningReport:
     catalog_counts: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
-    def rows(self) -> list[tuple[str, str]]:
+    def rows(self, *, verbose: bool = False) -> list[tuple[str, str]]:
         rows: list[tuple[str, str]] = [("evening", f"{self.day} {EVENING_HOUR}:00")]
         if self.generated:
             rows.append(("study", "generated (default seed)"))
@@ -64,11 +65,14 @@ class EveningReport:
         if self.etl is not None:
             etl = self.etl
             if etl.commit is not None:
+                unchanged = etl.labelled_rows - etl.rows_changed
                 rows.append(
                     (
                         "upserted",
                         f"{etl.labelled_rows} rows ({etl.commit.num_inserts} inserted, "
-                        f"{etl.commit.num_updates} updated) in commit {etl.commit.instant}",
+                        f"{etl.commit.num_updates} updated"
+                        + (f", {unchanged} unchanged" if unchanged > 0 else "")
+                        + f") in commit {etl.commit.instant}",
                     )
                 )
             rows.append(("window", etl.read_window.note))
@@ -76,6 +80,11 @@ class EveningReport:
             if etl.quarantined_total:
                 rows.append(("quarantined", f"{etl.quarantined_total} -> {etl.quarantine_path}"))
         rows.append(("seconds", ", ".join(f"{k} {v:.1f}" for k, v in self.stage_seconds.items())))
+        if verbose and self.etl is not None:
+            where = (
+                f", file groups written in the {self.etl.written_in}" if self.etl.written_in else ""
+            )
+            rows.append(("spark jobs", f"{self.etl.spark_jobs} in the etl{where}"))
         return rows
 
 
@@ -111,18 +120,13 @@ def check_study_reaches(data_dir: Path, layout: LakeLayout, day: date) -> None:
     )
 
 
-def catalog_counts(layout: LakeLayout) -> dict[str, int]:
-    """Row counts the seed's Athena queries return right now."""
-    from zfish.catalog.query import run_query
+def catalog_counts(layout: LakeLayout, counter: Counter | None = None) -> dict[str, int]:
+    """Row counts the seed's Athena queries return right now.
 
-    counts = {}
-    for table in ("observations", "outcomes", "joined_fish_data"):
-        try:
-            result = run_query(layout, f'SELECT count(*) AS n FROM "zebra_fish_demo"."{table}"')
-        except ZfishError:  # a table not catalogued yet has no count to show
-            continue
-        counts[f"zebra_fish_demo.{table}"] = int(result.table.column("n")[0].as_py())
-    return counts
+    Pass the same ``counter`` for every evening of a range: it asks only about
+    partitions (and Hudi snapshots) that changed since the last evening.
+    """
+    return (counter or Counter(layout)).counts()
 
 
 def evening(
@@ -133,7 +137,9 @@ def evening(
     *,
     window_days: int = window.DEFAULT_WINDOW_DAYS,
     writer: str = job.WRITER_NATIVE,
+    reprocess_window: bool = False,
     show_progress: bool = True,
+    counter: Counter | None = None,
 ) -> EveningReport:
     """Generate (if needed), upload until ``day``, crawl, run the ETL for ``day`` 18:00."""
     last = lake_last_day(layout)
@@ -163,13 +169,18 @@ def evening(
     report.etl = job.run(
         spark,
         layout,
-        job.EtlOptions(end_date=end, window_days=window_days, writer=writer),
+        job.EtlOptions(
+            end_date=end,
+            window_days=window_days,
+            writer=writer,
+            reprocess_window=reprocess_window,
+        ),
         show_progress=show_progress,
     )
     report.stage_seconds["etl"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    report.catalog_counts = catalog_counts(layout)
+    report.catalog_counts = catalog_counts(layout, counter)
     report.stage_seconds["query"] = time.perf_counter() - t
     return report
 
@@ -180,7 +191,7 @@ def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def print_evening(report: EveningReport) -> None:
-    console.summary(f"simulated evening {report.day}", report.rows())
+def print_evening(report: EveningReport, *, verbose: bool = False) -> None:
+    console.summary(f"simulated evening {report.day}", report.rows(verbose=verbose))
     if report.upload and report.upload.problems:
         console.note(f"upload: {len(report.upload.problems)} problem(s), see `zfish upload`")

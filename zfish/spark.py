@@ -11,9 +11,10 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zfish import jars
+from zfish import jars, jvm
 from zfish.exceptions import PrerequisiteError
 
 if TYPE_CHECKING:
@@ -61,8 +62,11 @@ BASE_CONF = {
 }
 
 
-def check_java() -> None:
-    """Fail early, with the fix, when no Java 17 runtime is on PATH or JAVA_HOME."""
+def check_java() -> tuple[str, str]:
+    """Fail early, with the fix, when no Java 17 runtime is on PATH or JAVA_HOME.
+
+    Returns the ``java`` Spark will run and its version banner.
+    """
     java_home = os.environ.get("JAVA_HOME")
     java = os.path.join(java_home, "bin", "java") if java_home else shutil.which("java")
     if not java or not os.path.exists(java):
@@ -81,6 +85,7 @@ def check_java() -> None:
             f"Spark 3.5 is run here on Java 17 but {java} reports: {banner.strip().splitlines()[0]}; "
             "install a Java 17 runtime and put it first on PATH or set JAVA_HOME"
         )
+    return java, banner
 
 
 def get_spark(
@@ -119,19 +124,43 @@ def get_spark(
         if not launched:
             conf["spark.jars"] = str(jars.hudi_bundle(hudi_bundle))
     conf.update(extra_conf or {})
+    archive: jvm.ArchivePlan | None = None
     if not launched:
-        check_java()
-    builder = SparkSession.builder.master(os.environ.get("ZFISH_SPARK_MASTER", "local[2]")).appName(
-        app_name
-    )
+        java, banner = check_java()
+        from pyspark import SparkContext
+
+        if SparkContext._gateway is None:  # this call launches the driver JVM
+            archive = _driver_start_up(conf, java, banner)
+    builder = SparkSession.builder.appName(app_name)
+    # Under spark-submit the JVM already has its --master (e.g. spark://host:7077); keep it.
+    master = os.environ.get("ZFISH_SPARK_MASTER") or (None if launched else "local[2]")
+    if master:
+        builder = builder.master(master)
     for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
+    if archive is not None:
+        jvm.register_finish(archive, java, spark)
     spark.sparkContext.setLogLevel("ERROR")
     if hudi:
         require_hudi(spark)
         _start_jol_quietly(spark)
     return spark
+
+
+def _driver_start_up(conf: dict[str, str], java: str, banner: str) -> jvm.ArchivePlan:
+    """Add the start-up flags (C1, class-data archive) to the driver JVM's options."""
+    from pyspark.find_spark_home import _find_spark_home
+
+    spark_home = Path(_find_spark_home())  # type: ignore[no-untyped-call]
+    # spark-submit would otherwise start a Python interpreter just to find it.
+    os.environ.setdefault("SPARK_HOME", str(spark_home))
+    key = "spark.driver.extraJavaOptions"
+    options = " ".join(filter(None, [conf.get(key, ""), jvm.jit_options()]))
+    class_path = conf.get("spark.driver.extraClassPath", "")
+    plan = jvm.plan_archive(java, banner, spark_home, f"{options} cp={class_path}")
+    conf[key] = " ".join(filter(None, [options, plan.options]))
+    return plan
 
 
 def _start_jol_quietly(spark: SparkSession) -> None:
@@ -143,14 +172,16 @@ def _start_jol_quietly(spark: SparkSession) -> None:
     estimates). Starting it here, once per JVM, keeps them out of zfish's output.
     """
     try:
-        jvm = spark.sparkContext._jvm
-        assert jvm is not None
-        stdout = jvm.System.out
-        jvm.System.setOut(jvm.java.io.PrintStream(jvm.java.io.OutputStream.nullOutputStream()))
+        java_vm = spark.sparkContext._jvm
+        assert java_vm is not None
+        stdout = java_vm.System.out
+        java_vm.System.setOut(
+            java_vm.java.io.PrintStream(java_vm.java.io.OutputStream.nullOutputStream())
+        )
         try:
-            jvm.org.apache.hudi.org.openjdk.jol.vm.VM.current()
+            java_vm.org.apache.hudi.org.openjdk.jol.vm.VM.current()
         finally:
-            jvm.System.setOut(stdout)
+            java_vm.System.setOut(stdout)
     except Exception:  # a bundle without shaded JOL, or another layout: nothing to mute
         return
 

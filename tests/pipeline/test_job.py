@@ -13,7 +13,7 @@ from pyspark.sql import SparkSession
 
 from zfish import fishtable
 from zfish.cli import cli
-from zfish.exceptions import EXIT_BAD_INPUT
+from zfish.exceptions import EXIT_BAD_INPUT, ValidationError
 from zfish.lake.upload import upload
 from zfish.pipeline import job, schemas, sinks
 from zfish.settings import LakeLayout
@@ -127,6 +127,26 @@ def test_clean_run_exits_zero_and_records_its_end_date(
     commit = fishtable.commits(lake.table)[-1]
     assert commit.end_date == EVENING
     assert commit.operation == "UPSERT"
+
+
+def test_file_groups_written_in_tasks_or_in_the_driver_give_the_same_table(
+    spark: SparkSession, lake: LakeLayout, tmp_path: Path
+) -> None:
+    columns = [f.name for f in schemas.TABLE.fields]
+    tables = {}
+    for where in (sinks.WRITE_IN_TASKS, sinks.WRITE_IN_DRIVER):
+        table = tmp_path / f"table-{where}"
+        options = job.EtlOptions(end_date=EVENING, table_path=table, write_in=where)
+        report = job.run(spark, lake, options, show_progress=False)
+        assert report.written_in == where
+        assert report.labelled_rows == 60
+        assert report.spark_jobs >= 2
+        assert "spark jobs" in dict(report.rows(verbose=True))
+        tables[where] = fishtable.read(table).select(columns).sort_by("image_id").to_pylist()
+    assert tables[sinks.WRITE_IN_TASKS] == tables[sinks.WRITE_IN_DRIVER]
+    assert sinks.writes_in_driver(spark, sinks.WRITE_IN_AUTO)  # the test session is local[2]
+    with pytest.raises(ValidationError, match="--write-in"):
+        job.EtlOptions(end_date=EVENING, write_in="gpu")
 
 
 def test_end_date_parsing() -> None:

@@ -43,6 +43,7 @@ from zfish.catalog.glue import (
     Column,
     PartitionInfo,
     TableEntry,
+    load_tables,
     updating,
 )
 from zfish.exceptions import ValidationError
@@ -401,7 +402,7 @@ def hudi_entry(table_path: Path) -> tuple[tuple[Column, ...], list[str]] | None:
     """Columns (meta fields first, as Athena shows them) and partitions of a Hudi table."""
     from zfish import fishtable
 
-    if not fishtable.exists(table_path) or not fishtable.commits(table_path):
+    if not fishtable.has_commits(table_path):
         return None
     schema = fishtable.schema_with_meta_fields(table_path)
     con = duckdb.connect()
@@ -420,6 +421,12 @@ def register_hudi_table(layout: LakeLayout, table_path: Path) -> TableChange | N
     with updating(layout) as (con, existing):
         _crawl_hudi_table(con, layout, existing.get(TABLE_NAME), report, table_path)
     return report.tables.get(TABLE_NAME)
+
+
+def hudi_table_registered(layout: LakeLayout, table_path: Path) -> bool:
+    """True when the catalog already holds the Hudi table at ``table_path``."""
+    entry = load_tables(layout).get(TABLE_NAME)
+    return entry is not None and entry.path(layout).resolve() == table_path.resolve()
 
 
 def _register(

@@ -262,6 +262,11 @@ class WriteOptions:
     # Only for a new ComplexKeyGenerator table with one key field; an existing table's keys
     # decide for themselves (see keygen).
     complex_key_encoding: ComplexKeyEncoding = ComplexKeyEncoding.FIELD_PREFIXED
+    # zfish's own, no Hudi equivalent: an upserted record whose data columns equal
+    # the stored ones is left alone (it keeps its commit time), and a file group
+    # without a real change is not rewritten. The snapshot's data is the same as
+    # with Hudi's rewrite; an incremental query then returns only real changes.
+    skip_unchanged: bool = False
 
     def __post_init__(self) -> None:
         if self.cleaner_commits_retained < 1:

@@ -16,6 +16,9 @@ a partition arrive in one call) and, per partition:
    updated rows get the new commit time and sequence number, copied rows keep
    theirs (only ``_hoodie_file_name`` changes), deleted rows are dropped, new
    rows are appended; new file groups are written like ``HoodieCreateHandle``.
+   With ``WriteOptions.skip_unchanged`` an update whose data columns equal the
+   stored row's counts as a copy, and a file group left with no update, insert
+   or delete is not rewritten at all.
 
 Every data file is announced by a marker first, and its partition gets
 ``.hoodie_partition_metadata`` before its first data file. The function touches
@@ -278,7 +281,9 @@ class _TaskWriter:
                 hit = np.flatnonzero(location == fi)
                 if len(hit):
                     deletes = keys.take(pa.array(hit))
-                    stats.append(self._merge(partition, base, None, None, deletes))
+                    stat = self._merge(partition, base, None, None, deletes)
+                    if stat is not None:
+                        stats.append(stat)
             return stats
 
         combine = (op is WriteOperation.UPSERT and self.opts.combine_before_upsert) or (
@@ -322,7 +327,9 @@ class _TaskWriter:
         for fi in sorted(per_group):
             idx = np.sort(np.concatenate(per_group[fi]))
             sel = pa.array(idx)
-            stats.append(self._merge(partition, latest[fi], rows.take(sel), keys.take(sel), None))
+            stat = self._merge(partition, latest[fi], rows.take(sel), keys.take(sel), None)
+            if stat is not None:
+                stats.append(stat)
         for bucket in new_buckets:
             sel = pa.array(bucket)
             stats.append(self._create(partition, rows.take(sel), keys.take(sel)))
@@ -392,8 +399,11 @@ class _TaskWriter:
         rows: pa.Table | None,
         keys: pa.Array | None,
         delete_keys: pa.Array | None,
-    ) -> WriteStat:
-        """Rewrite one file group: update/delete matching rows, append the rest as inserts."""
+    ) -> WriteStat | None:
+        """Rewrite one file group: update/delete matching rows, append the rest as inserts.
+
+        None when ``skip_unchanged`` finds nothing to change (the file group stays as it is).
+        """
         started = time.monotonic()
         meta, old = self._read_base(base)
         old_keys = meta[o.RECORD_KEY_FIELD].combine_chunks()
@@ -424,11 +434,17 @@ class _TaskWriter:
                 incoming = rows.column(pre).take(pa.array(pos[where]))
                 stored_wins = pc.fill_null(pc.greater(stored, incoming), False)
                 replaced[where[stored_wins.to_numpy(zero_copy_only=False)]] = False
+            if self.opts.skip_unchanged and replaced.any():
+                where = np.flatnonzero(replaced)
+                same = same_rows(old.take(pa.array(where)), rows.take(pa.array(pos[where])))
+                replaced[where[same]] = False
             used = np.zeros(n_new, dtype=np.bool_)
             used[pos[matched]] = True
             insert_rows = np.flatnonzero(~used)
             source = np.where(replaced, n_old + pos, source)
         updates = int((replaced & keep).sum())
+        if self.opts.skip_unchanged and not (updates or deleted or len(insert_rows)):
+            return None
         final_source = np.concatenate([source[keep], n_old + insert_rows])
         is_new = np.concatenate([replaced[keep], np.ones(len(insert_rows), dtype=np.bool_)])
 
@@ -592,6 +608,25 @@ class _TaskWriter:
             else:
                 self.storage.write_bytes(target, text.encode())
         self.partition_metafiles_done.add(partition)
+
+
+def same_rows(a: pa.Table, b: pa.Table) -> npt.NDArray[np.bool_]:
+    """Row by row: are all columns of ``a`` and ``b`` (same schema) equal? Null equals null.
+
+    NaN never equals itself (an unchanged NaN counts as a change: a rewrite too
+    many, never one too few).
+    """
+    same = np.ones(a.num_rows, dtype=np.bool_)
+    for x, y in zip(a.columns, b.columns, strict=True):
+        x, y = _plain(x), _plain(y)
+        both_null = pc.and_(pc.is_null(x), pc.is_null(y))
+        try:
+            equal = pc.equal(x, y)
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # nested types: compare values
+            equal = pa.array([p == q for p, q in zip(x.to_pylist(), y.to_pylist(), strict=True)])
+        column_same = pc.or_(pc.fill_null(equal, False), both_null)
+        same &= column_same.to_numpy(zero_copy_only=False)
+    return same
 
 
 def _plain(arr: pa.Array | pa.ChunkedArray) -> pa.Array:

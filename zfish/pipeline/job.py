@@ -9,19 +9,20 @@ from __future__ import annotations
 import argparse
 import os
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
 from zfish import console, fishtable, jars
 from zfish.catalog import crawler
 from zfish.exceptions import RejectedInputError, ValidationError, ZfishError
-from zfish.hudi import CommitResult, HudiTable
+from zfish.hudi import CommitResult, HudiTable, WriteOptions
 from zfish.lake.partitions import Partition
 from zfish.pipeline import quality, schemas, sinks, sources, window
 from zfish.pipeline.transforms import to_table_rows
@@ -30,7 +31,7 @@ from zfish.settings import LakeLayout, default_lake_dir, resolve_location
 from zfish.spark import require_hudi
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame, SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 WRITER_NATIVE = "native"
 WRITER_SPARK_HUDI = "spark-hudi"
@@ -43,11 +44,23 @@ class EtlOptions:
     window_days: int = window.DEFAULT_WINDOW_DAYS
     writer: str = WRITER_NATIVE
     table_path: Path | None = None  # default: the layout's processed/joined_fish_data
+    # The seed's behaviour: every row of the window is upserted again (new commit
+    # time for all). By default only rows that changed are written; the data of
+    # the snapshot is the same either way. The JVM writer always reprocesses.
+    reprocess_window: bool = False
+    # Native writer: file groups written in the driver or in Spark tasks (auto:
+    # driver for a local master, tasks on a cluster); see sinks.writes_in_driver.
+    write_in: str = sinks.WRITE_IN_AUTO
 
     def __post_init__(self) -> None:
         if self.writer not in WRITERS:
             raise ValidationError(
                 f"--writer must be one of {', '.join(WRITERS)}, not {self.writer!r}"
+            )
+        if self.write_in not in sinks.WRITE_IN_CHOICES:
+            raise ValidationError(
+                f"--write-in must be one of {', '.join(sinks.WRITE_IN_CHOICES)}, "
+                f"not {self.write_in!r}"
             )
         if self.window_days < 1:
             raise ValidationError(f"--window-days must be at least 1, not {self.window_days}")
@@ -70,12 +83,20 @@ class EtlReport:
     table_rows: int = 0
     problems: list[Problem] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    spark_jobs: int = 0
+    written_in: str = ""  # native writer: "driver" or "tasks"
 
     @property
     def quarantined_total(self) -> int:
         return sum(self.quarantined.values())
 
-    def rows(self) -> list[tuple[str, str]]:
+    @property
+    def rows_changed(self) -> int:
+        """Rows the commit inserted or updated (the labelled rows that were new or changed)."""
+        c = self.commit
+        return self.labelled_rows if c is None else c.num_inserts + c.num_updates
+
+    def rows(self, *, verbose: bool = False) -> list[tuple[str, str]]:
         win = self.read_window
         span = "all partitions" if win.start_day is None else f"{win.start_day} .. {win.end.date()}"
         rows = [
@@ -88,6 +109,8 @@ class EtlReport:
             ("outcomes known", str(self.outcomes_known)),
             ("labelled rows upserted", str(self.labelled_rows)),
         ]
+        if self.commit is not None and self.rows_changed != self.labelled_rows:
+            rows.append(("rows changed", f"{self.rows_changed} (unchanged rows are not rewritten)"))
         if self.commit is not None:
             c = self.commit
             rows += [
@@ -108,6 +131,9 @@ class EtlReport:
         if self.problems:
             rows.append(("skipped folders", str(len(self.problems))))
         rows.append(("seconds", ", ".join(f"{k} {v:.1f}" for k, v in self.stage_seconds.items())))
+        if verbose:
+            where = f", file groups written in the {self.written_in}" if self.written_in else ""
+            rows.append(("spark jobs", f"{self.spark_jobs}{where}"))
         return rows
 
 
@@ -128,19 +154,23 @@ def unknown_field_rows(unknown: dict[str, tuple[int, list[str]]]) -> list[tuple[
     return rows
 
 
-def _counts(df: DataFrame, *measures: Column) -> tuple[Any, ...]:
-    """The measures and the unknown-field tally of one input, in one aggregation (one Spark job)."""
-    from pyspark.sql import functions as F
+@contextmanager
+def _job_group(spark: SparkSession, description: str) -> Iterator[str]:
+    """Tag the Spark jobs of one run, so they can be counted (``--verbose``)."""
+    sc = spark.sparkContext
+    keys = ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel")
+    previous = {key: sc.getLocalProperty(key) for key in keys}
+    group = f"zfish-etl-{uuid.uuid4().hex}"
+    sc.setJobGroup(group, description)
+    try:
+        yield group
+    finally:
+        for key, value in previous.items():
+            sc.setLocalProperty(key, value)  # type: ignore[arg-type]
 
-    unknown = F.col(schemas.UNKNOWN)
-    has_unknown = F.size(unknown) > 0
-    row = df.agg(
-        *measures,
-        F.count(F.when(has_unknown, 1)),
-        F.array_sort(F.array_distinct(F.flatten(F.collect_set(F.when(has_unknown, unknown))))),
-    ).first()
-    assert row is not None
-    return tuple(row)
+
+def _count_jobs(spark: SparkSession, group: str) -> int:
+    return len(spark.sparkContext.statusTracker().getJobIdsForGroup(group))
 
 
 @contextmanager
@@ -227,9 +257,6 @@ def run(
     spark: SparkSession, layout: LakeLayout, options: EtlOptions, *, show_progress: bool = True
 ) -> EtlReport:
     """Run the job once; the report says what was read, written and quarantined."""
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-
     if options.writer == WRITER_SPARK_HUDI:
         # Before reading anything: a session without the bundle cannot get it any more.
         require_hudi(spark)
@@ -238,7 +265,58 @@ def run(
     last_end = last_end_date(table_path)
     read_window = window.plan(options.end_date, options.window_days, last_end)
     report = EtlReport(end_date=options.end_date, read_window=read_window, table_path=table_path)
+    with _job_group(spark, f"zfish etl joined_fish_data {options.end_date.isoformat()}") as group:
+        try:
+            _run(spark, layout, options, report, table_path, show_progress)
+        finally:
+            report.spark_jobs = _count_jobs(spark, group)
+    return report
 
+
+def _input_counts(
+    observations: DataFrame, outcomes: DataFrame
+) -> dict[str, tuple[int, int, int, int, list[str]]]:
+    """kind -> (records, rejected, distinct good fish, records with unknown fields, their names).
+
+    Both inputs in one Spark job (a union of two one-row aggregations).
+    """
+    from pyspark.sql import functions as F
+
+    rejected = F.col(schemas.PROBLEM).isNotNull()
+    unknown = F.col(schemas.UNKNOWN)
+    has_unknown = F.size(unknown) > 0
+
+    def counts(df: DataFrame, kind: str, fish: bool) -> DataFrame:
+        known = F.countDistinct(F.when(~rejected, F.col("fish_id"))) if fish else F.lit(0)
+        names = F.flatten(F.collect_set(F.when(has_unknown, unknown)))
+        return df.agg(
+            F.count(F.lit(1)).alias("records"),
+            F.count(F.when(rejected, 1)).alias("rejected"),
+            known.cast("long").alias("fish"),
+            F.count(F.when(has_unknown, 1)).alias("unknown"),
+            F.array_sort(F.array_distinct(names)).alias("names"),
+        ).withColumn("kind", F.lit(kind))
+
+    both = counts(observations, "observations", False).unionByName(
+        counts(outcomes, "outcomes", True)
+    )
+    return {
+        r.kind: (int(r.records), int(r.rejected), int(r.fish), int(r.unknown), list(r.names))
+        for r in both.collect()
+    }
+
+
+def _run(
+    spark: SparkSession,
+    layout: LakeLayout,
+    options: EtlOptions,
+    report: EtlReport,
+    table_path: Path,
+    show_progress: bool,
+) -> None:
+    from pyspark import StorageLevel
+
+    read_window = report.read_window
     with _stage(report, "read", show_progress):
         out_parts, out_problems = sources.select_partitions(
             layout.outcomes, lambda d: d <= options.end_date.date()
@@ -268,22 +346,15 @@ def run(
         good_out, bad_out = quality.split(outcomes)
         good_obs = good_obs.transform(quality.drop_identical_duplicates("image_id"))
         good_out = good_out.transform(quality.drop_identical_duplicates("fish_id"))
-        # One small aggregation per input instead of a Spark job per number.
-        rejected = F.col(schemas.PROBLEM).isNotNull()
-        obs_total, obs_bad, obs_unknown, obs_names = _counts(
-            observations, F.count(F.lit(1)), F.count(F.when(rejected, 1))
-        )
-        out_known, out_bad, out_unknown, out_names = _counts(
-            outcomes,
-            F.countDistinct(F.when(~rejected, F.col("fish_id"))),
-            F.count(F.when(rejected, 1)),
-        )
-        report.observations_read = int(obs_total)
-        report.outcomes_known = int(out_known)
-        report.quarantined = {"observations": int(obs_bad), "outcomes": int(out_bad)}
+        counts = _input_counts(observations, outcomes)
+        obs_total, obs_bad, _, obs_unknown, obs_names = counts["observations"]
+        _, out_bad, out_known, out_unknown, out_names = counts["outcomes"]
+        report.observations_read = obs_total
+        report.outcomes_known = out_known
+        report.quarantined = {"observations": obs_bad, "outcomes": out_bad}
         report.unknown_fields = {
-            "observations": (int(obs_unknown), list(obs_names)),
-            "outcomes": (int(out_unknown), list(out_names)),
+            "observations": (obs_unknown, obs_names),
+            "outcomes": (out_unknown, out_names),
         }
 
     try:
@@ -306,19 +377,33 @@ def run(
         with _stage(report, "write", show_progress):
             if options.writer == WRITER_NATIVE:
                 table = HudiTable.open_or_create(str(table_path), fishtable.TABLE_SPEC)
-                report.commit = sinks.write_native(rows, table, extra)
+                written = sinks.write_native(
+                    rows,
+                    table,
+                    extra,
+                    options=WriteOptions(skip_unchanged=not options.reprocess_window),
+                    write_in=options.write_in,
+                )
+                report.commit = written.commit
+                report.labelled_rows = written.rows_in
+                report.written_in = written.where
             else:
+                # The JVM writer upserts every row of the window (the seed's behaviour).
                 report.commit = sinks.write_spark_hudi(
                     rows, table_path, fishtable.TABLE_SPEC, extra
                 )
-            report.labelled_rows = report.commit.num_inserts + report.commit.num_updates
+                report.labelled_rows = report.commit.num_inserts + report.commit.num_updates
         with _stage(report, "catalog", show_progress):
-            crawler.register_hudi_table(layout, table_path)
+            unchanged = report.commit is not None and not (
+                report.commit.files_written or report.commit.num_deletes
+            )
+            # Hudi's catalog sync; a commit that wrote no file leaves the snapshot as it was.
+            if not (unchanged and crawler.hudi_table_registered(layout, table_path)):
+                crawler.register_hudi_table(layout, table_path)
             report.table_rows = fishtable.count_rows(table_path)
     finally:
         observations.unpersist()
         outcomes.unpersist()
-    return report
 
 
 def parse_end_date(text: str | None) -> datetime:
@@ -354,7 +439,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--table", default=None, help="table location: path or s3://bucket/key")
     parser.add_argument("--writer", choices=WRITERS, default=WRITER_NATIVE)
     parser.add_argument("--hudi-bundle", default=os.environ.get(jars.ENV_HUDI_BUNDLE))
+    parser.add_argument(
+        "--reprocess-window",
+        action="store_true",
+        help="upsert every row of the window again, as the seed does (default: only changes)",
+    )
+    parser.add_argument(
+        "--write-in",
+        choices=sinks.WRITE_IN_CHOICES,
+        default=sinks.WRITE_IN_AUTO,
+        help="native writer: write file groups in the driver or in Spark tasks "
+        "(auto: driver for a local master, tasks on a cluster)",
+    )
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--verbose", action="store_true", help="also print the Spark job count")
     return parser
 
 
@@ -365,8 +463,8 @@ def session_for(writer: str, hudi_bundle: str | None) -> SparkSession:
     return get_spark(hudi=writer == WRITER_SPARK_HUDI, hudi_bundle=hudi_bundle)
 
 
-def print_report(report: EtlReport) -> None:
-    console.summary("etl joined_fish_data", report.rows())
+def print_report(report: EtlReport, *, verbose: bool = False) -> None:
+    console.summary("etl joined_fish_data", report.rows(verbose=verbose))
     if report.problems:
         console.note("folders skipped (not day=YYYY-MM-DD partitions):\n" + render(report.problems))
 
@@ -388,11 +486,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             window_days=args.window_days,
             writer=args.writer,
             table_path=table_path,
+            reprocess_window=args.reprocess_window,
+            write_in=args.write_in,
         )
         check_inputs(layout, options)  # before Spark starts
         spark = session_for(args.writer, args.hudi_bundle)
         report = run(spark, layout, options, show_progress=not args.quiet)
-        print_report(report)
+        print_report(report, verbose=args.verbose)
         if report.quarantined_total:
             raise RejectedInputError(
                 f"{report.quarantined_total} record(s) quarantined in {report.quarantine_path}"

@@ -35,9 +35,9 @@ def with_outcomes(outcomes: DataFrame) -> Transform:
 
 def with_flattened_markers(df: DataFrame) -> DataFrame:
     """``genetic_markers.gene_x`` as top-level columns; the struct itself is dropped."""
-    for gene in schemas.MARKERS:
-        df = df.withColumn(gene, F.col(f"genetic_markers.{gene}"))
-    return df.drop("genetic_markers")
+    # One withColumns, not one withColumn per gene: each call is a round of Spark's analyzer.
+    genes = {gene: F.col(f"genetic_markers.{gene}") for gene in schemas.MARKERS}
+    return df.withColumns(genes).drop("genetic_markers")
 
 
 def filter_labelled(df: DataFrame) -> DataFrame:

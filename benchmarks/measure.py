@@ -1,0 +1,134 @@
+"""Measuring a command from outside: wall time and the peak memory of its whole process tree.
+
+Spark runs a JVM child (and Python workers) under the Python process, so the
+peak is the largest sum of resident set sizes over the process and all its
+descendants, sampled every 20 ms (psutil). Short spikes between two samples
+are missed; the figure is a lower bound, the same for every contender.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_SECONDS = 0.02
+
+
+@dataclass
+class Measured:
+    wall: float
+    peak_mib: float
+    stdout: str
+    stderr: str
+    returncode: int
+
+
+def _tree_rss(root: psutil.Process) -> int:
+    total = 0
+    try:
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path = REPO,
+    timeout: float = 1800,
+    check: bool = True,
+) -> Measured:
+    """Run ``argv``; wall seconds from start to exit, peak MiB of its process tree."""
+    full_env = {**os.environ, **(env or {})}
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        root = psutil.Process(proc.pid)
+        while not done.is_set():
+            peak = max(peak, _tree_rss(root))
+            done.wait(SAMPLE_SECONDS)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    # A JVM that outlives its Python parent (e.g. finishing a class-data dump) is waited for
+    # here, so that no measurement overlaps the previous one's leftovers.
+    _wait_group(proc.pid)
+    result = Measured(wall, peak / 2**20, out, err, proc.returncode)
+    if check and proc.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(argv)} exited {proc.returncode}:\n{err[-3000:]}\n{out[-2000:]}"
+        )
+    return result
+
+
+def _wait_group(pgid: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = False
+        for proc in psutil.process_iter(["pid"]):
+            try:
+                if os.getpgid(proc.pid) == pgid:
+                    alive = True
+                    break
+            except (ProcessLookupError, PermissionError):
+                continue
+        if not alive:
+            return
+        time.sleep(0.1)
+
+
+def python(code: str, *args: str, **kwargs: object) -> Measured:
+    """``python -c code args...`` with this interpreter (the venv)."""
+    return run([sys.executable, "-c", code, *args], **kwargs)  # type: ignore[arg-type]
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def load_note() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
+
+
+def verdict(ratio: float, goal: float, lower_is_better: bool = True) -> str:
+    met = ratio <= goal if lower_is_better else ratio >= goal
+    sign = "<=" if lower_is_better else ">="
+    return f"{ratio:.2f} (goal {sign} {goal:g}: {'met' if met else 'NOT met'})"
