@@ -83,3 +83,32 @@ def test_counts_match_the_full_queries_and_only_changes_are_asked(tmp_path: Path
     assert counter.counts() == full_counts(layout)
     assert counter.counts()["zebra_fish_demo.observations"] == 16
     assert counter.queries == asked + 2
+
+
+def test_hudi_rows_of_partitions_not_registered_yet_are_not_counted(tmp_path: Path) -> None:
+    study = write_study(tmp_path / "study", DAYS)
+    layout = LakeLayout(root=tmp_path / "lake")
+    upload(study, layout, date(2025, 5, 8), show_progress=False)
+    upsert(layout, ["zfish_00001_01", "zfish_00002_01"])
+    crawler.crawl(layout)
+    counter = Counter(layout)
+    assert counter.counts()["zebra_fish_demo.joined_fish_data"] == 2
+    # A commit into a new partition, not crawled or synced yet: Athena does not see it.
+    table = HudiTable.open(str(layout.table))
+    table.upsert(
+        pa.table(
+            {
+                "image_id": ["zfish_00004_01"],
+                "fish_id": ["zfish_00004"],
+                "timestamp": pa.array(
+                    [datetime(2025, 5, 6, tzinfo=UTC)], pa.timestamp("us", "UTC")
+                ),
+                "day": ["2025-05-06"],
+            }
+        )
+    )
+    assert counter.counts() == full_counts(layout)
+    assert counter.counts()["zebra_fish_demo.joined_fish_data"] == 2
+    crawler.crawl(layout)
+    assert counter.counts() == full_counts(layout)
+    assert counter.counts()["zebra_fish_demo.joined_fish_data"] == 3

@@ -1,23 +1,30 @@
 """Row counts of the catalogued tables, as Athena's ``count(*)`` answers them, asked only for what changed.
 
 ``zfish simulate`` shows the seed's three counts after every evening. Asking
-DuckDB for them reads every JSON file of the catalogued partitions and the
-whole Hudi snapshot each time (measured: 0.7 s an evening at the seed's size,
-growing with the season). A :class:`Counter` kept across the evenings of a
-range remembers each partition's count with a fingerprint of its files (names,
-sizes, modification times) and asks the catalog only about partitions that are
-new or changed; the Hudi table is counted again only when its latest base files
-changed. The answers are those of the full queries: each count still comes from
-a ``count(*)`` query through :func:`zfish.catalog.query.run_query`.
+them through ``zfish query`` reads every JSON file of the catalogued partitions
+and the whole Hudi snapshot each time (measured: 0.7 s an evening at the seed's
+size, growing with the season), and even one query per table costs about 50 ms
+of SQL translation and catalog opening. A :class:`Counter` kept across the
+evenings of a range remembers each partition's count with a fingerprint of its
+files (names, sizes, modification times) and counts only partitions that are
+new or changed, all of them in one DuckDB query over the very ``read_json``
+source that :mod:`zfish.catalog.query` puts in place of a JSON table (so the
+answer is the one ``count(*)`` gives). The Hudi table is Copy-on-Write: its
+count is the sum of the Parquet footers' row counts of the latest base files
+in the registered partitions, which is what a ``count(*)`` over the snapshot
+returns, read only when those files changed. Measured on a warm evening: 0.2 s
+of counting became about 0.03 s.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
+import duckdb
+
 from zfish.catalog import glue
-from zfish.catalog.query import run_query
 from zfish.exceptions import ZfishError
 from zfish.settings import DATABASE, LakeLayout
 
@@ -45,64 +52,92 @@ class Counter:
         self.layout = layout
         self._partitions: dict[str, dict[str, tuple[Fingerprint, int]]] = {}
         self._hudi: tuple[tuple[str, ...], int] | None = None
+        self._prints: dict[str, dict[str, Fingerprint]] = {}
         self.queries = 0  # count queries asked, for tests and --verbose
 
     def counts(self) -> dict[str, int]:
         tables = glue.load_tables(self.layout)
         out: dict[str, int] = {}
+        stale: dict[str, list[str]] = {}
+        for name in TABLES:
+            entry = tables.get(name)
+            if entry is not None and entry.kind == glue.KIND_JSON:
+                stale[name] = self._stale_partitions(entry)
+        self._count_partitions({n: tables[n] for n in stale}, stale)
         for name in TABLES:
             entry = tables.get(name)
             if entry is None:  # a table not catalogued yet has no count to show
                 continue
-            try:
-                if entry.kind == glue.KIND_JSON:
-                    out[f"{DATABASE}.{name}"] = self._json_count(entry)
-                else:
+            if entry.kind == glue.KIND_JSON:
+                known = self._partitions[name]
+                out[f"{DATABASE}.{name}"] = sum(count for _fp, count in known.values())
+            else:
+                try:
                     out[f"{DATABASE}.{name}"] = self._hudi_count(entry)
-            except ZfishError:
-                continue
+                except ZfishError:
+                    continue
         return out
 
-    def _ask(self, sql: str) -> list[dict[str, object]]:
-        self.queries += 1
-        rows: list[dict[str, object]] = run_query(self.layout, sql).table.to_pylist()
-        return rows
-
-    def _json_count(self, entry: glue.TableEntry) -> int:
+    def _stale_partitions(self, entry: glue.TableEntry) -> list[str]:
+        """Forget partitions no longer registered; return those to count (new or changed)."""
         known = self._partitions.setdefault(entry.name, {})
-        prints = {
+        self._prints[entry.name] = prints = {
             value: _fingerprint(entry.partition_path(self.layout, value), ".json")
             for value in entry.partitions
         }
         for gone in set(known) - set(prints):
             del known[gone]
-        stale = sorted(v for v, fp in prints.items() if v not in known or known[v][0] != fp)
-        if stale:
+        return sorted(v for v, fp in prints.items() if v not in known or known[v][0] != fp)
+
+    def _count_partitions(
+        self, entries: dict[str, glue.TableEntry], stale: dict[str, list[str]]
+    ) -> None:
+        """Records per stale partition of every JSON table, in one query."""
+        selects = []
+        for name, values in stale.items():
+            if not values:
+                continue
+            entry = dataclasses.replace(entries[name], partitions=tuple(values))
+            source = glue.json_read_sql(self.layout, entry)
+            if source is None:  # registered, but every object was deleted: reads as empty
+                continue
             key = glue.ident(entry.partition_keys[0])
-            values = ", ".join(glue.literal(v) for v in stale)
-            rows = self._ask(
-                f"SELECT {key} AS p, count(*) AS n FROM {glue.ident(DATABASE)}."
-                f"{glue.ident(entry.name)} WHERE {key} IN ({values}) GROUP BY {key}"
+            selects.append(
+                f"SELECT {glue.literal(name)} AS t, {key} AS p, count(*) AS n "
+                f"FROM {source} GROUP BY {key}"
             )
-            found = {str(r["p"]): int(str(r["n"])) for r in rows}
-            for value in stale:
-                known[value] = (prints[value], found.get(value, 0))
-        return sum(count for _fp, count in known.values())
+        found: dict[tuple[str, str], int] = {}
+        if selects:
+            self.queries += 1
+            con = duckdb.connect()
+            try:
+                for table, value, n in con.execute(" UNION ALL ".join(selects)).fetchall():
+                    found[(str(table), str(value))] = int(n)
+            except duckdb.Error as exc:
+                raise ZfishError(f"counting the catalogued JSON tables failed: {exc}") from exc
+            finally:
+                con.close()
+        for name, values in stale.items():
+            for value in values:
+                print_ = self._prints[name][value]
+                self._partitions[name][value] = (print_, found.get((name, value), 0))
 
     def _hudi_count(self, entry: glue.TableEntry) -> int:
+        import pyarrow.parquet as pq
+
         from zfish import fishtable
 
+        table = entry.path(self.layout)
+        registered = set(entry.partitions)
         try:
-            files: tuple[str, ...] | None = tuple(
-                fishtable.latest_base_files(entry.path(self.layout))
-            )
-        except Exception:  # hudi-rs could not list it: ask without remembering
-            files = None
-        if files is None or self._hudi is None or self._hudi[0] != files:
-            rows = self._ask(
-                f"SELECT count(*) AS n FROM {glue.ident(DATABASE)}.{glue.ident(entry.name)}"
-            )
-            count = int(str(rows[0]["n"]))
-            self._hudi = None if files is None else (files, count)
-            return count
-        return self._hudi[1]
+            latest = fishtable.latest_base_files(table)
+        except Exception as exc:  # hudi-rs could not read it: no count to show
+            raise ZfishError(f"cannot list the snapshot of {table}: {exc}") from exc
+        files = tuple(rel for rel in latest if rel.rpartition("/")[0] in registered)
+        if self._hudi is not None and self._hudi[0] == files:
+            return self._hudi[1]
+        self.queries += 1
+        root = table.resolve()
+        count = sum(int(pq.read_metadata(root / rel).num_rows) for rel in files)
+        self._hudi = (files, count)
+        return count
