@@ -186,6 +186,27 @@ def _start_jol_quietly(spark: SparkSession) -> None:
         return
 
 
+# Where the ETL reads its files and writes its file groups (--read-in, --write-in).
+IN_AUTO = "auto"  # the driver for a local master, tasks on a cluster
+IN_DRIVER = "driver"
+IN_TASKS = "tasks"
+IN_CHOICES = (IN_AUTO, IN_DRIVER, IN_TASKS)
+
+
+def in_driver(spark: SparkSession, choice: str) -> bool:
+    """Whether work that Spark's tasks could do runs in the driver: ``auto`` means a local master.
+
+    In local mode the tasks would run on this machine's cores anyway, so doing
+    the work in the driver spares Spark's per-file and per-task costs and the
+    Python workers; on a cluster the executors do it.
+    """
+    if choice not in IN_CHOICES:
+        raise ValueError(f"must be one of {IN_CHOICES}, not {choice!r}")
+    if choice == IN_AUTO:
+        return (spark.sparkContext.master or "").startswith("local")
+    return choice == IN_DRIVER
+
+
 def has_hudi(spark: SparkSession) -> bool:
     """True when the session's JVM can load the Hudi Spark datasource."""
     try:

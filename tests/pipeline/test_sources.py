@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
@@ -76,3 +78,35 @@ def test_known_fields_still_land_beside_unknown_ones(spark: SparkSession) -> Non
 def test_the_empty_landing_has_the_unknown_column(spark: SparkSession, tmp_path) -> None:  # type: ignore[no-untyped-def]
     empty = sources.read_json(spark, tmp_path, [], schemas.OBSERVATION_FIELDS)
     assert empty.schema[schemas.UNKNOWN].dataType == T.ArrayType(T.StringType())
+
+
+def test_files_read_in_the_driver_land_the_same_rows_as_spark_reading_them(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """Local mode reads the lake in Python; it must land exactly what ``binaryFile`` lands."""
+    kind = tmp_path / "a lake" / "observations"  # a space: file names as Hadoop writes them
+    day1, day2 = kind / "day=2025-04-02", tmp_path / "elsewhere" / "day=2025-04-03"
+    day1.mkdir(parents=True)
+    day2.mkdir(parents=True)
+    (kind / "day=2025-04-03").symlink_to(day2)  # a linked partition stays under the lake
+    (day1 / "a.json").write_bytes(b'{"fish_id":"f1","image_id":"i1"}\r\n{"fish_id":"f2"}\n')
+    (day1 / "b.json").write_bytes(b'\n   \n\t\n{"fish_id":"f3","weight_mg":2}')  # tab: not blank
+    (day1 / "c.json").write_bytes(b"")
+    (day1 / "d.json").write_bytes(b'[{"fish_id":"f4"},{"fish_id":"f5","x":1}]\n')
+    (day1 / "e.json").write_bytes('{"fish_id":"f\u00e9"}\n'.encode())
+    (day1 / "f.json").write_bytes(b'{"fish_id":"f6", "note":"\xff\xfe"}\n')  # not UTF-8
+    (day1 / "skip.txt").write_bytes(b'{"fish_id":"no"}\n')
+    (day1 / "_hidden.json").write_bytes(b'{"fish_id":"no"}\n')
+    (day1 / ".hidden.json").write_bytes(b'{"fish_id":"no"}\n')
+    (day2 / "g.json").write_bytes(b'{"fish_id":"f7","age_days":"3"}')
+    parts, problems = sources.select_partitions(kind, lambda day: True)
+    assert [p.path.name for p in parts] == ["day=2025-04-02", "day=2025-04-03"] and not problems
+
+    def landed(here: bool) -> DataFrame:
+        return sources.read_json(spark, kind, parts, schemas.OBSERVATION_FIELDS, in_driver=here)
+
+    by_spark, by_driver = landed(False), landed(True)
+    assert by_spark.count() == 9  # 2 + (tab line, f3) + 0 + 2 elements + 1 + 1 + 1
+    assert_df_equality(by_driver, by_spark, ignore_row_order=True, ignore_nullable=True)
+    files = {r[0] for r in by_driver.select(schemas.SOURCE_FILE).distinct().collect()}
+    assert f"file:{kind / 'day=2025-04-03' / 'g.json'}" in files

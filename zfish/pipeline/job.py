@@ -28,7 +28,7 @@ from zfish.pipeline import quality, schemas, sinks, sources, window
 from zfish.pipeline.transforms import to_table_rows
 from zfish.problems import Problem, render
 from zfish.settings import LakeLayout, default_lake_dir, resolve_location
-from zfish.spark import require_hudi
+from zfish.spark import IN_AUTO, IN_CHOICES, in_driver, require_hudi
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -51,6 +51,9 @@ class EtlOptions:
     # Native writer: file groups written in the driver or in Spark tasks (auto:
     # driver for a local master, tasks on a cluster); see sinks.writes_in_driver.
     write_in: str = sinks.WRITE_IN_AUTO
+    # The lake's files read by the driver's Python or by Spark's tasks (auto: the
+    # driver for a local master); see sources.read_json.
+    read_in: str = IN_AUTO
 
     def __post_init__(self) -> None:
         if self.writer not in WRITERS:
@@ -61,6 +64,10 @@ class EtlOptions:
             raise ValidationError(
                 f"--write-in must be one of {', '.join(sinks.WRITE_IN_CHOICES)}, "
                 f"not {self.write_in!r}"
+            )
+        if self.read_in not in IN_CHOICES:
+            raise ValidationError(
+                f"--read-in must be one of {', '.join(IN_CHOICES)}, not {self.read_in!r}"
             )
         if self.window_days < 1:
             raise ValidationError(f"--window-days must be at least 1, not {self.window_days}")
@@ -195,9 +202,11 @@ def last_end_date(table_path: Path) -> datetime | None:
 
 
 def _checked_observations(
-    spark: SparkSession, layout: LakeLayout, parts: list[Partition]
+    spark: SparkSession, layout: LakeLayout, parts: list[Partition], here: bool
 ) -> DataFrame:
-    raw = sources.read_json(spark, layout.observations, parts, schemas.OBSERVATION_FIELDS)
+    raw = sources.read_json(
+        spark, layout.observations, parts, schemas.OBSERVATION_FIELDS, in_driver=here
+    )
     return (
         raw.transform(
             quality.with_typed_fields(
@@ -215,8 +224,9 @@ def _checked_outcomes(
     parts: list[Partition],
     observations: DataFrame,
     since: date | None,
+    here: bool,
 ) -> DataFrame:
-    raw = sources.read_json(spark, layout.outcomes, parts, schemas.OUTCOME_FIELDS)
+    raw = sources.read_json(spark, layout.outcomes, parts, schemas.OUTCOME_FIELDS, in_driver=here)
     return (
         raw.transform(
             quality.with_typed_fields(schemas.OUTCOME_FIELDS, schemas.REQUIRED_OUTCOME_FIELDS)
@@ -336,11 +346,12 @@ def _run(
         )
         report.problems = obs_problems + out_problems
         report.observation_partitions = len(obs_parts)
-        observations = _checked_observations(spark, layout, obs_parts).persist(
+        here = in_driver(spark, options.read_in)
+        observations = _checked_observations(spark, layout, obs_parts, here).persist(
             StorageLevel.MEMORY_ONLY
         )
         outcomes = _checked_outcomes(
-            spark, layout, out_parts, observations, read_window.check_unknown_fish_since
+            spark, layout, out_parts, observations, read_window.check_unknown_fish_since, here
         ).persist(StorageLevel.MEMORY_ONLY)
         good_obs, bad_obs = quality.split(observations)
         good_out, bad_out = quality.split(outcomes)
@@ -451,6 +462,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="native writer: write file groups in the driver or in Spark tasks "
         "(auto: driver for a local master, tasks on a cluster)",
     )
+    parser.add_argument(
+        "--read-in",
+        choices=IN_CHOICES,
+        default=IN_AUTO,
+        help="read the lake's files in the driver or in Spark tasks "
+        "(auto: driver for a local master, tasks on a cluster)",
+    )
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="also print the Spark job count")
     return parser
@@ -488,6 +506,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             table_path=table_path,
             reprocess_window=args.reprocess_window,
             write_in=args.write_in,
+            read_in=args.read_in,
         )
         check_inputs(layout, options)  # before Spark starts
         spark = session_for(args.writer, args.hudi_bundle)

@@ -53,16 +53,17 @@ from zfish.hudi.timeline import (
 )
 from zfish.jars import ENV_HUDI_BUNDLE, HUDI_BUNDLE
 from zfish.pipeline import schemas
+from zfish.spark import IN_AUTO, IN_CHOICES, IN_DRIVER, IN_TASKS, in_driver
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 _STATS_SCHEMA = pa.schema([("stat", pa.string()), ("rows", pa.int64())])
 
-WRITE_IN_AUTO = "auto"
-WRITE_IN_DRIVER = "driver"
-WRITE_IN_TASKS = "tasks"
-WRITE_IN_CHOICES = (WRITE_IN_AUTO, WRITE_IN_DRIVER, WRITE_IN_TASKS)
+WRITE_IN_AUTO = IN_AUTO
+WRITE_IN_DRIVER = IN_DRIVER
+WRITE_IN_TASKS = IN_TASKS
+WRITE_IN_CHOICES = IN_CHOICES
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,7 @@ def writes_in_driver(spark: SparkSession, write_in: str) -> bool:
     the driver spares the Python worker processes ``mapInArrow`` needs (measured:
     their cold start is most of a first write) and a second pass over the rows.
     """
-    if write_in not in WRITE_IN_CHOICES:
-        raise ValueError(f"write_in must be one of {WRITE_IN_CHOICES}, not {write_in!r}")
-    if write_in == WRITE_IN_AUTO:
-        return (spark.sparkContext.master or "").startswith("local")
-    return write_in == WRITE_IN_DRIVER
+    return in_driver(spark, write_in)
 
 
 def write_native(

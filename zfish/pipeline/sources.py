@@ -6,11 +6,19 @@ it are never opened. Every record keeps the file it came from, for the
 quarantine, and the names of the fields the explicit schema does not know
 (:func:`unknown_fields`), so a new field in the data is reported, not dropped
 silently.
+
+With a local master the files are read by the driver's Python and handed to
+Spark as one Arrow-backed DataFrame (:func:`read_json`, ``in_driver``): Spark
+opens a small file in about 1.6 ms, Python in about 0.03 ms, and in local mode
+the driver is where Spark's tasks would run anyway. On a cluster the executors
+read the files (``binaryFile``). Both land the same rows.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -118,22 +126,31 @@ def parse_lines(lines: DataFrame, fields: T.StructType) -> DataFrame:
 
 
 def read_json(
-    spark: SparkSession, kind_dir: Path, parts: list[partitions.Partition], fields: T.StructType
+    spark: SparkSession,
+    kind_dir: Path,
+    parts: list[partitions.Partition],
+    fields: T.StructType,
+    *,
+    in_driver: bool = False,
 ) -> DataFrame:
     """Records of the given partitions, landed as text with their partition, file and line.
 
-    Files are read whole with Spark's ``binaryFile`` source and split into lines
+    ``in_driver``: the files are read here (see the module's docstring), else by
+    Spark's tasks. Files are read whole with Spark's ``binaryFile`` source and split into lines
     here: for the lake's thousands of one-line files that is about four times
     less JVM time than the ``text`` source's line reader per file (measured on
     8,850 files: 1.3 s against 4.7 s of JVM CPU, warm).
     """
     if not parts:
         return spark.createDataFrame([], schemas.landing_schema(fields))
+    if in_driver:
+        return parse_lines(_lines_read_here(spark, parts), fields)
     files = (
         spark.read.format("binaryFile")
-        .option("basePath", str(kind_dir.resolve()))
+        # Absolute, not resolved: a symlinked partition folder stays under basePath.
+        .option("basePath", os.path.abspath(kind_dir))
         .option("pathGlobFilter", "*.json")
-        .load([str(p.path.resolve()) for p in parts])
+        .load([os.path.abspath(p.path) for p in parts])
     )
     lines = files.select(
         F.explode(F.split(F.col("content").cast("string"), r"\r?\n")).alias("value"),
@@ -141,3 +158,43 @@ def read_json(
         F.col("path").alias(schemas.SOURCE_FILE),
     ).filter(F.trim("value") != "")
     return parse_lines(lines, fields)
+
+
+_LINE_BREAK = re.compile(r"\r?\n")
+_LINES_SCHEMA = f"value string, {schemas.DAY} string, {schemas.SOURCE_FILE} string"
+
+
+def _spark_sees(name: str) -> bool:
+    """The files Spark's reader takes: ``*.json``, not hidden (Hadoop skips ``_`` and ``.``)."""
+    return fnmatch.fnmatchcase(name, "*.json") and not name.startswith(("_", "."))
+
+
+def _lines_read_here(spark: SparkSession, parts: list[partitions.Partition]) -> DataFrame:
+    """The non-blank lines of the partitions' files, read by this process, as Spark would land them.
+
+    The same rows as the ``binaryFile`` path: lines split on ``\\n`` or ``\\r\\n``,
+    lines of spaces dropped (Spark's ``trim`` strips spaces only), the partition
+    value as written in the folder name, the file as Hadoop names it (``file:/...``).
+    """
+    import pandas as pd
+
+    values: list[str] = []
+    days: list[str] = []
+    files: list[str] = []
+    for part in parts:
+        day = part.path.name.split("=", 1)[1]
+        with os.scandir(part.path) as entries:
+            names = sorted(e.name for e in entries if _spark_sees(e.name) and e.is_file())
+        folder = os.path.abspath(part.path)  # as handed to Spark
+        for name in names:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as handle:
+                text = handle.read().decode("utf-8", errors="replace")
+            uri = "file:" + path
+            for line in _LINE_BREAK.split(text):
+                if line.strip(" "):
+                    values.append(line)
+                    days.append(day)
+                    files.append(uri)
+    frame = pd.DataFrame({"value": values, schemas.DAY: days, schemas.SOURCE_FILE: files})
+    return spark.createDataFrame(frame, _LINES_SCHEMA)
