@@ -100,7 +100,8 @@ def test_files_read_in_the_driver_land_the_same_rows_as_spark_reading_them(
     (day1 / ".hidden.json").write_bytes(b'{"fish_id":"no"}\n')
     (day2 / "g.json").write_bytes(b'{"fish_id":"f7","age_days":"3"}')
     parts, problems = sources.select_partitions(kind, lambda day: True)
-    assert [p.path.name for p in parts] == ["day=2025-04-02", "day=2025-04-03"] and not problems
+    assert [p.path.name for p in parts] == ["day=2025-04-02", "day=2025-04-03"]
+    assert not problems
 
     def landed(here: bool) -> DataFrame:
         return sources.read_json(spark, kind, parts, schemas.OBSERVATION_FIELDS, in_driver=here)
