@@ -14,8 +14,12 @@
   memory, with the plain job where it runs in reasonable time.
 
 Each contender runs once unmeasured first (JVM class-data archive, page cache).
-Work folders live under ``$ZFISH_BENCH_DIR`` (default: the system's temp) and
-are deleted at the end.
+Work folders live under ``$ZFISH_BENCH_DIR`` (default: ``/dev/shm`` when it has
+room, see :func:`benchmarks.measure.work_dir`) and are deleted at the end.
+
+``--quick`` (a smoke run in about a minute, its figures not comparable with
+the goals): one cold pair, three warm evenings, the season-end ETL against the
+plain job at the seed's hatch rate 5 only.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -35,7 +38,12 @@ from benchmarks.measure import REPO, Measured
 
 COLD_DAY = "2025-05-10"
 SEASON = ("2025-04-02", "2025-06-02")
-QUICK_SEASON = ("2025-05-06", "2025-05-10")
+QUICK_SEASON = ("2025-05-08", "2025-05-10")
+QUICK_RATE, FULL_RATE = 5, 500
+FULL_RATES = [5, 50, 500, 2000]
+# What the studies and lakes of a full run take (hatch rates 5 to 2000, study and lake each).
+NEED_BYTES = 12 << 30
+QUICK_NEED_BYTES = 1 << 30
 SEASON_END = "2025-06-02"
 COLD_GOAL, WARM_GOAL, SEASON_GOAL, X100_GOAL = 0.5, 1.0, 60.0, 0.15
 PLAIN = str(REPO / "benchmarks" / "plain_etl.py")
@@ -88,10 +96,9 @@ class Pair:
 class Work:
     """Studies (generated once per hatch rate) and lakes under one temporary folder."""
 
-    def __init__(self) -> None:
-        self.base = Path(
-            tempfile.mkdtemp(prefix="zfish-bench-etl-", dir=os.environ.get("ZFISH_BENCH_DIR"))
-        )
+    def __init__(self, need_bytes: int) -> None:
+        self.base = measure.work_dir("zfish-bench-etl-", need_bytes)
+        print(f"work folder: {self.base}")
         self._studies: dict[int, Path] = {}
         self._lakes: dict[tuple[int, str], Path] = {}
         self._n = 0
@@ -315,17 +322,17 @@ def scaling(work: Work, rates: list[int], known: dict[int, ScalePoint], plain_up
 
 def main(quick: bool = False) -> None:
     started = datetime.now()
-    work = Work()
+    work = Work(QUICK_NEED_BYTES if quick else NEED_BYTES)
     try:
         cold_evening(work, rounds=1 if quick else 2)
         warm_evenings(work, QUICK_SEASON if quick else SEASON)
-        rate = 50 if quick else 500
+        rate = QUICK_RATE if quick else FULL_RATE
         point = hundred_x(work, rate, rounds=1)
         scaling(
             work,
-            [5, 50] if quick else [5, 50, 500, 2000],
+            [QUICK_RATE] if quick else FULL_RATES,
             {rate: point},
-            plain_up_to=0 if quick else 500,
+            plain_up_to=0 if quick else FULL_RATE,
         )
     finally:
         work.close()

@@ -36,7 +36,7 @@ from zfish.generator import StudySpec, generate, plan_counts
 from zfish.generator.engine import chunk_size
 
 RATE = 500
-QUICK_RATE = 50
+QUICK_RATE = 20
 ROUNDS = 2
 QUICK_ROUNDS = 1
 TARGET = 3.0

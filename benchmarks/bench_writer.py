@@ -4,7 +4,7 @@ The rows have the columns of ``joined_fish_data`` (record key ``image_id``,
 partition ``day``, precombine ``timestamp``), generated deterministically: a
 first load of 100,000 rows into 60 day partitions, then 10 upserts of 10%
 changed rows each (every changed row has a later timestamp and a new length).
-Each writer runs in its own process (``--quick``: a tenth of the rows):
+Each writer runs in its own process (``--quick``: 5,000 rows, 2 upserts):
 
 * native: ``HudiTable.upsert`` on an Arrow table, in one Python process;
 * JVM: the Hudi Spark datasource (``hudi-spark3.5-bundle_2.12:0.15.0``) in a
@@ -21,16 +21,14 @@ included). Goal: native >= 3x the JVM's rows/s at no more than its peak memory.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from benchmarks import measure
 
-ROWS, QUICK_ROWS = 100_000, 10_000
+ROWS, QUICK_ROWS = 100_000, 5_000
 DAYS = 60
-UPSERTS = 10
+UPSERTS, QUICK_UPSERTS = 10, 2
 CHANGED = 0.10
 GOAL = 3.0
 
@@ -116,10 +114,12 @@ spark.stop()
 )
 
 
-def _run(code: str, rows: int, path: Path, env: dict[str, str]) -> tuple[dict, measure.Measured]:
+def _run(
+    code: str, rows: int, upserts: int, path: Path, env: dict[str, str]
+) -> tuple[dict, measure.Measured]:
     script = (
         code.replace("@DAYS@", str(DAYS))
-        .replace("@UPSERTS@", str(UPSERTS))
+        .replace("@UPSERTS@", str(upserts))
         .replace("@CHANGED@", repr(CHANGED))
     )
     got = measure.python(script, str(rows), str(path), env=env, timeout=1800)
@@ -128,9 +128,8 @@ def _run(code: str, rows: int, path: Path, env: dict[str, str]) -> tuple[dict, m
 
 def main(quick: bool = False) -> None:
     rows = QUICK_ROWS if quick else ROWS
-    base = Path(
-        tempfile.mkdtemp(prefix="zfish-bench-writer-", dir=os.environ.get("ZFISH_BENCH_DIR"))
-    )
+    upserts = QUICK_UPSERTS if quick else UPSERTS
+    base = measure.work_dir("zfish-bench-writer-", 1 << 30)
     try:
         from zfish import jars
         from zfish.exceptions import PrerequisiteError
@@ -145,9 +144,9 @@ def main(quick: bool = False) -> None:
             ("native", NATIVE, {}),
             ("jvm", JVM, {"ZFISH_SPARK_JIT": "tiered"}),
         ):
-            results[name] = _run(code, rows, base / name, env)
+            results[name] = _run(code, rows, upserts, base / name, env)
         print(
-            f"{rows:,} rows into {DAYS} day partitions, then {UPSERTS} upserts of "
+            f"{rows:,} rows into {DAYS} day partitions, then {upserts} upserts of "
             f"{CHANGED:.0%} changed rows; {measure.load_note()}"
         )
         print(
