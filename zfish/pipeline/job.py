@@ -25,6 +25,7 @@ from zfish.exceptions import RejectedInputError, ValidationError, ZfishError
 from zfish.hudi import CommitResult, HudiTable, WriteOptions
 from zfish.lake.partitions import Partition
 from zfish.pipeline import quality, schemas, sinks, sources, window
+from zfish.pipeline.sqltext import ident, string
 from zfish.pipeline.transforms import to_table_rows
 from zfish.problems import Problem, render
 from zfish.settings import LakeLayout, default_lake_dir, resolve_location
@@ -290,22 +291,20 @@ def _input_counts(
 
     Both inputs in one Spark job (a union of two one-row aggregations).
     """
-    from pyspark.sql import functions as F
-
-    rejected = F.col(schemas.PROBLEM).isNotNull()
-    unknown = F.col(schemas.UNKNOWN)
-    has_unknown = F.size(unknown) > 0
+    problem, unknown = ident(schemas.PROBLEM), ident(schemas.UNKNOWN)
+    has_unknown = f"size({unknown}) > 0"
 
     def counts(df: DataFrame, kind: str, fish: bool) -> DataFrame:
-        known = F.countDistinct(F.when(~rejected, F.col("fish_id"))) if fish else F.lit(0)
-        names = F.flatten(F.collect_set(F.when(has_unknown, unknown)))
-        return df.agg(
-            F.count(F.lit(1)).alias("records"),
-            F.count(F.when(rejected, 1)).alias("rejected"),
-            known.cast("long").alias("fish"),
-            F.count(F.when(has_unknown, 1)).alias("unknown"),
-            F.array_sort(F.array_distinct(names)).alias("names"),
-        ).withColumn("kind", F.lit(kind))
+        known = f"count(DISTINCT CASE WHEN {problem} IS NULL THEN fish_id END)" if fish else "0"
+        names = f"flatten(collect_set(CASE WHEN {has_unknown} THEN {unknown} END))"
+        return df.selectExpr(
+            "count(1) AS records",
+            f"count(CASE WHEN {problem} IS NOT NULL THEN 1 END) AS rejected",
+            f"CAST({known} AS bigint) AS fish",
+            f"count(CASE WHEN {has_unknown} THEN 1 END) AS unknown",
+            f"array_sort(array_distinct({names})) AS names",
+            f"{string(kind)} AS kind",
+        )
 
     both = counts(observations, "observations", False).unionByName(
         counts(outcomes, "outcomes", True)

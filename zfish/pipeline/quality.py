@@ -8,50 +8,62 @@ and the offending value so the quarantine tells a user what to fix.
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, Window
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
 from zfish.pipeline import schemas
+from zfish.pipeline.sqltext import coalesce, ddl, ident, string, when
 from zfish.pipeline.transforms import Transform
 
 _INTEGER = r"^-?[0-9]+$"
+_PROBLEM = ident(schemas.PROBLEM)
 
 
-def _set_problem(df: DataFrame, reason: Column) -> DataFrame:
-    """Record ``reason`` for rows that have no problem yet (``reason`` null means fine)."""
-    if schemas.PROBLEM not in df.columns:
-        df = df.withColumn(schemas.PROBLEM, F.lit(None).cast("string"))
-    return df.withColumn(schemas.PROBLEM, F.coalesce(F.col(schemas.PROBLEM), reason))
+def _with_problem(df: DataFrame, reason: str, replace: dict[str, str] | None = None) -> DataFrame:
+    """Record the SQL expression ``reason`` for rows with no problem yet (NULL means fine).
+
+    One ``selectExpr``: ``replace`` maps columns to new expressions (kept in
+    place), and every reason is evaluated on the columns as they came in.
+    """
+    replace = replace or {}
+    columns = list(df.columns)
+    out = [f"{replace[c]} AS {ident(c)}" if c in replace else ident(c) for c in columns]
+    if schemas.PROBLEM in columns:
+        out[columns.index(schemas.PROBLEM)] = f"coalesce({_PROBLEM}, {reason}) AS {_PROBLEM}"
+    else:
+        out.append(f"CAST({reason} AS string) AS {_PROBLEM}")
+    return df.selectExpr(*out)
 
 
-def _typed(raw: Column, dtype: T.DataType, path: str) -> tuple[Column, list[Column]]:
-    """The typed value of a text column, and the reasons it may not convert."""
+def _typed(raw: str, dtype: T.DataType, path: str) -> tuple[str, list[str]]:
+    """The typed value of a text expression, and the reasons it may not convert (SQL)."""
 
-    def wrong(expected: str, typed: Column) -> Column:
-        return F.when(
-            raw.isNotNull() & typed.isNull(),
-            F.concat(F.lit(f"field {path}: expected {expected}, got "), F.substring(raw, 1, 100)),
+    def wrong(expected: str, typed: str) -> str:
+        got = string(f"field {path}: expected {expected}, got ")
+        return when(
+            f"{raw} IS NOT NULL AND {typed} IS NULL", f"concat({got}, substring({raw}, 1, 100))"
         )
 
     if isinstance(dtype, T.StructType):
-        parsed = F.from_json(raw, schemas.as_strings(dtype))
+        parsed = f"from_json({raw}, {string(ddl(schemas.as_strings(dtype)))})"
         typed_fields, reasons = [], []
         for field in dtype.fields:
-            value, why = _typed(parsed[field.name], field.dataType, f"{path}.{field.name}")
-            typed_fields.append(value.alias(field.name))
+            value, why = _typed(
+                f"{parsed}.{ident(field.name)}", field.dataType, f"{path}.{field.name}"
+            )
+            typed_fields += [string(field.name), value]
             reasons.extend(why)
-        typed = F.when(parsed.isNotNull(), F.struct(*typed_fields))
+        typed = when(f"{parsed} IS NOT NULL", f"named_struct({', '.join(typed_fields)})")
         names = ", ".join(f.name for f in dtype.fields)
         return typed, [wrong(f"an object {{{names}}}", parsed), *reasons]
     if isinstance(dtype, (T.IntegerType, T.LongType)):
-        typed = F.when(raw.rlike(_INTEGER), raw.cast(dtype))
+        typed = when(f"{raw} RLIKE {string(_INTEGER)}", f"CAST({raw} AS {dtype.simpleString()})")
         return typed, [wrong("an integer", typed)]
     if isinstance(dtype, T.DoubleType):
-        typed = raw.cast("double")
+        typed = f"CAST({raw} AS double)"
         return typed, [wrong("a number", typed)]
     if isinstance(dtype, T.BooleanType):
-        typed = F.when(raw.isin("true", "false"), raw == "true")
+        typed = when(f"{raw} IN ('true', 'false')", f"{raw} = 'true'")
         return typed, [wrong("true or false", typed)]
     return raw, []
 
@@ -60,45 +72,36 @@ def with_typed_fields(fields: T.StructType, required: tuple[str, ...]) -> Transf
     """Convert the text fields to their types; reject malformed lines, wrong types, missing fields."""
 
     def check(df: DataFrame) -> DataFrame:
-        raw_line = F.col(schemas.CORRUPT)
+        raw_line = ident(schemas.CORRUPT)
+        malformed = string(
+            "malformed JSON line (each line must hold one whole JSON record; "
+            "compact files with `zfish upload` or jq -c): "
+        )
         reasons = [
-            F.when(
-                raw_line.isNotNull(),
-                F.concat(
-                    F.lit(
-                        "malformed JSON line (each line must hold one whole JSON record; "
-                        "compact files with `zfish upload` or jq -c): "
-                    ),
-                    F.substring(raw_line, 1, 200),
-                ),
-            )
+            when(f"{raw_line} IS NOT NULL", f"concat({malformed}, substring({raw_line}, 1, 200))")
         ]
         typed_columns = {}
         for field in fields.fields:
-            typed, why = _typed(F.col(field.name), field.dataType, field.name)
+            typed, why = _typed(ident(field.name), field.dataType, field.name)
             typed_columns[field.name] = typed
             reasons.extend(why)
         for name in required:
-            value = F.col(name)
-            missing = value.isNull() | (F.trim(value) == "")
-            reasons.append(F.when(missing, F.lit(f"missing required field {name}")))
+            value = ident(name)
+            missing = string(f"missing required field {name}")
+            reasons.append(when(f"{value} IS NULL OR trim({value}) = ''", missing))
         # One flat coalesce: the first reason that applies wins. (One withColumn per
         # check nests the expressions and makes Spark's planning take seconds.)
-        checked = _set_problem(df, F.coalesce(*reasons))
-        return checked.withColumns(typed_columns)
+        return _with_problem(df, coalesce(reasons), typed_columns)
 
     return check
 
 
 def with_timestamp_problems(df: DataFrame) -> DataFrame:
     """A ``timestamp`` that is not an ISO 8601 time cannot order upserts."""
-    raw = F.col("timestamp")
-    return _set_problem(
-        df,
-        F.when(
-            raw.isNotNull() & raw.cast("timestamp").isNull(),
-            F.concat(F.lit("field timestamp: cannot parse "), raw, F.lit(" as an ISO 8601 time")),
-        ),
+    raw = ident("timestamp")
+    reason = f"concat('field timestamp: cannot parse ', {raw}, ' as an ISO 8601 time')"
+    return _with_problem(
+        df, when(f"{raw} IS NOT NULL AND CAST({raw} AS timestamp) IS NULL", reason)
     )
 
 
@@ -106,26 +109,18 @@ def with_conflicting_duplicates(key: str) -> Transform:
     """Records sharing ``key`` but differing in content are all rejected: no silent pick."""
 
     def check(df: DataFrame) -> DataFrame:
-        content = [c for c in df.columns if c not in schemas.BOOKKEEPING]
-        ok = F.col(schemas.PROBLEM).isNull() if schemas.PROBLEM in df.columns else F.lit(True)
-        digest = F.when(ok, F.xxhash64(F.to_json(F.struct(*content))))
-        by_key = Window.partitionBy(key)
-        versions = F.size(F.collect_set(digest).over(by_key))
-        files = F.array_join(
-            F.array_sort(F.collect_set(F.when(ok, F.col(schemas.SOURCE_FILE))).over(by_key)), ", "
+        content = ", ".join(ident(c) for c in df.columns if c not in schemas.BOOKKEEPING)
+        ok = f"{_PROBLEM} IS NULL" if schemas.PROBLEM in df.columns else "true"
+        by_key = f"OVER (PARTITION BY {ident(key)})"
+        digest = when(ok, f"xxhash64(to_json(struct({content})))")
+        versions = f"size(collect_set({digest}) {by_key})"
+        sources = f"collect_set({when(ok, ident(schemas.SOURCE_FILE))}) {by_key}"
+        files = f"array_join(array_sort({sources}), ', ')"
+        reason = when(
+            f"{ident(key)} IS NOT NULL AND {versions} > 1",
+            f"concat({string(f'duplicate {key} ')}, {ident(key)}, ' with different content in ', {files})",
         )
-        return _set_problem(
-            df,
-            F.when(
-                F.col(key).isNotNull() & (versions > 1),
-                F.concat(
-                    F.lit(f"duplicate {key} "),
-                    F.col(key),
-                    F.lit(" with different content in "),
-                    files,
-                ),
-            ),
-        )
+        return _with_problem(df, reason)
 
     return check
 
@@ -135,24 +130,18 @@ def with_unknown_fish(observations: DataFrame, since_day: str | None) -> Transfo
 
     def check(outcomes: DataFrame) -> DataFrame:
         known = (
-            observations.filter(F.col(schemas.PROBLEM).isNull())
-            .select("fish_id")
+            observations.where(f"{_PROBLEM} IS NULL")
+            .selectExpr("fish_id", "true AS _known_fish")
             .distinct()
-            .withColumn("_known_fish", F.lit(True))
         )
-        recent = F.lit(True) if since_day is None else F.col(schemas.DAY) >= F.lit(since_day)
+        recent = "true" if since_day is None else f"{ident(schemas.DAY)} >= {string(since_day)}"
         joined = outcomes.join(known, on="fish_id", how="left")
-        return _set_problem(
-            joined,
-            F.when(
-                F.col("fish_id").isNotNull() & F.col("_known_fish").isNull() & recent,
-                F.concat(
-                    F.lit("outcome for unknown fish "),
-                    F.col("fish_id"),
-                    F.lit(": no observation of this fish in the partitions read"),
-                ),
-            ),
-        ).drop("_known_fish")
+        reason = when(
+            f"fish_id IS NOT NULL AND _known_fish IS NULL AND {recent}",
+            "concat('outcome for unknown fish ', fish_id, "
+            "': no observation of this fish in the partitions read')",
+        )
+        return _with_problem(joined, reason).drop("_known_fish")
 
     return check
 
@@ -169,21 +158,21 @@ def drop_identical_duplicates(key: str) -> Transform:
 def split(df: DataFrame) -> tuple[DataFrame, DataFrame]:
     """(good records without bookkeeping columns, rejected records with their reason)."""
     if schemas.PROBLEM not in df.columns:
-        df = df.withColumn(schemas.PROBLEM, F.lit(None).cast("string"))
-    good = df.filter(F.col(schemas.PROBLEM).isNull()).drop(
+        df = df.selectExpr("*", f"CAST(NULL AS string) AS {_PROBLEM}")
+    good = df.where(f"{_PROBLEM} IS NULL").drop(
         schemas.PROBLEM, schemas.CORRUPT, schemas.RAW_LINE, schemas.ELEMENT, schemas.UNKNOWN
     )
-    bad = df.filter(F.col(schemas.PROBLEM).isNotNull())
+    bad = df.where(f"{_PROBLEM} IS NOT NULL")
     return good, bad
 
 
 def quarantine_records(bad: DataFrame, kind: str) -> DataFrame:
     """What the quarantine keeps of a rejected record: where it came from, why, and the record."""
-    return bad.select(
-        F.lit(kind).alias("kind"),
-        F.col(schemas.SOURCE_FILE).alias("source_file"),
-        F.col(schemas.DAY).alias("partition_day"),
-        F.col(schemas.PROBLEM).alias("reason"),
-        F.col(schemas.RAW_LINE).alias("record"),
-        F.col(schemas.ELEMENT).alias("element"),
+    return bad.selectExpr(
+        f"{string(kind)} AS kind",
+        f"{ident(schemas.SOURCE_FILE)} AS source_file",
+        f"{ident(schemas.DAY)} AS partition_day",
+        f"{_PROBLEM} AS reason",
+        f"{ident(schemas.RAW_LINE)} AS record",
+        f"{ident(schemas.ELEMENT)} AS element",
     )

@@ -23,13 +23,14 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from zfish.catalog import jsontypes
 from zfish.lake import partitions
 from zfish.pipeline import schemas
+from zfish.pipeline.sqltext import NO_NAMES, ddl, ident, string, when
 from zfish.problems import Problem
 
 
@@ -70,12 +71,8 @@ def fish_with_outcomes(parts: list[partitions.Partition]) -> set[str]:
     return fish
 
 
-def _no_names() -> Column:
-    return F.array().cast(T.ArrayType(T.StringType()))
-
-
-def unknown_fields(text: Column, fields: T.StructType, prefix: str = "") -> Column:
-    """Names of the fields of the JSON object ``text`` that ``fields`` does not know.
+def unknown_fields(text: str, fields: T.StructType, prefix: str = "") -> str:
+    """SQL: names of the fields of the JSON object ``text`` that ``fields`` does not know.
 
     Nested objects the schema declares (``genetic_markers``) are looked into
     too, their unknown fields named with a dot (``genetic_markers.gene_d``).
@@ -83,16 +80,20 @@ def unknown_fields(text: Column, fields: T.StructType, prefix: str = "") -> Colu
     the record, so it costs no Spark job; the counting rides on the job's
     existing aggregation.
     """
-    known = F.array(*(F.lit(f.name) for f in fields.fields))
-    names = F.array_except(F.coalesce(F.json_object_keys(text), _no_names()), known)
+    known = ", ".join(string(f.name) for f in fields.fields)
+    names = f"array_except(coalesce(json_object_keys({text}), {NO_NAMES}), array({known}))"
     if prefix:
-        names = F.transform(names, lambda name: F.concat(F.lit(prefix), name))
-    nested = [
-        unknown_fields(F.get_json_object(text, f"$['{f.name}']"), f.dataType, f"{prefix}{f.name}.")
-        for f in fields.fields
-        if isinstance(f.dataType, T.StructType)
-    ]
-    return F.concat(names, *nested) if nested else names
+        names = f"transform({names}, name -> concat({string(prefix)}, name))"
+    nested = []
+    for f in fields.fields:
+        if isinstance(f.dataType, T.StructType):
+            member = string("$['" + f.name + "']")
+            nested.append(
+                unknown_fields(
+                    f"get_json_object({text}, {member})", f.dataType, f"{prefix}{f.name}."
+                )
+            )
+    return f"concat({', '.join([names, *nested])})" if nested else names
 
 
 def parse_lines(lines: DataFrame, fields: T.StructType) -> DataFrame:
@@ -101,27 +102,25 @@ def parse_lines(lines: DataFrame, fields: T.StructType) -> DataFrame:
     A line holds one object or an array of objects (the seed's outcomes); each
     record keeps its line and its position in it, for the quarantine.
     """
-    parsed = F.from_json("value", T.ArrayType(schemas.as_strings(fields)))
-    exploded = lines.select(
-        "value",
-        schemas.DAY,
-        schemas.SOURCE_FILE,
-        parsed.alias("_records"),
-    ).select("*", F.posexplode_outer("_records").alias(schemas.ELEMENT, "_record"))
-    # The record's own text: the line, or its element of an array line.
-    record_text = F.when(F.ltrim("value").startswith("{"), F.col("value")).otherwise(
-        F.expr(f"get_json_object(value, concat('$[', {schemas.ELEMENT}, ']'))")
+    parsed = f"from_json(value, {string(ddl(T.ArrayType(schemas.as_strings(fields))))})"
+    day, source, element = (ident(c) for c in (schemas.DAY, schemas.SOURCE_FILE, schemas.ELEMENT))
+    exploded = lines.selectExpr("value", day, source, f"{parsed} AS _records").selectExpr(
+        "*", f"posexplode_outer(_records) AS ({element}, _record)"
     )
-    return exploded.select(
-        *(F.col(f"_record.{f.name}").alias(f.name) for f in fields.fields),
-        F.col(schemas.DAY),
-        F.when(F.col("_records").isNull(), F.col("value")).alias(schemas.CORRUPT),
-        F.col(schemas.SOURCE_FILE),
-        F.col("value").alias(schemas.RAW_LINE),
-        F.col(schemas.ELEMENT).cast("int").alias(schemas.ELEMENT),
-        F.when(F.col("_record").isNotNull(), unknown_fields(record_text, fields))
-        .otherwise(_no_names())
-        .alias(schemas.UNKNOWN),
+    # The record's own text: the line, or its element of an array line.
+    record_text = (
+        "CASE WHEN startswith(ltrim(value), '{') THEN value "
+        f"ELSE get_json_object(value, concat('$[', {element}, ']')) END"
+    )
+    return exploded.selectExpr(
+        *(f"_record.{ident(f.name)} AS {ident(f.name)}" for f in fields.fields),
+        day,
+        f"{when('_records IS NULL', 'value')} AS {ident(schemas.CORRUPT)}",
+        source,
+        f"value AS {ident(schemas.RAW_LINE)}",
+        f"CAST({element} AS int) AS {element}",
+        f"CASE WHEN _record IS NOT NULL THEN {unknown_fields(record_text, fields)} "
+        f"ELSE {NO_NAMES} END AS {ident(schemas.UNKNOWN)}",
     )
 
 

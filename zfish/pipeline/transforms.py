@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from zfish.pipeline import schemas
+from zfish.pipeline.sqltext import ddl, ident
 
 Transform = Callable[[DataFrame], DataFrame]
 
@@ -23,8 +24,8 @@ def with_event_time(df: DataFrame) -> DataFrame:
 
 def with_outcomes(outcomes: DataFrame) -> Transform:
     """Left join the outcome (label and the day it arrived) of each observation's fish."""
-    labels = outcomes.select(
-        "fish_id", "condition_developed", F.col(schemas.DAY).alias("outcome_day")
+    labels = outcomes.selectExpr(
+        "fish_id", "condition_developed", f"{ident(schemas.DAY)} AS outcome_day"
     )
 
     def join(observations: DataFrame) -> DataFrame:
@@ -35,20 +36,21 @@ def with_outcomes(outcomes: DataFrame) -> Transform:
 
 def with_flattened_markers(df: DataFrame) -> DataFrame:
     """``genetic_markers.gene_x`` as top-level columns; the struct itself is dropped."""
-    # One withColumns, not one withColumn per gene: each call is a round of Spark's analyzer.
-    genes = {gene: F.col(f"genetic_markers.{gene}") for gene in schemas.MARKERS}
-    return df.withColumns(genes).drop("genetic_markers")
+    # One select, not a withColumn per gene: each call is a round of Spark's analyzer.
+    genes = {gene: f"genetic_markers.{ident(gene)} AS {ident(gene)}" for gene in schemas.MARKERS}
+    kept = [genes.pop(c, ident(c)) for c in df.columns if c != "genetic_markers"]
+    return df.selectExpr(*kept, *genes.values())
 
 
 def filter_labelled(df: DataFrame) -> DataFrame:
     """Keep observations whose fish already has an outcome."""
-    return df.filter(F.col("condition_developed").isNotNull())
+    return df.where("condition_developed IS NOT NULL")
 
 
 def select_table_columns(df: DataFrame) -> DataFrame:
     """Exactly the Hudi table's columns, in order and with their types."""
-    return df.select(
-        *(F.col(field.name).cast(field.dataType).alias(field.name) for field in schemas.TABLE)
+    return df.selectExpr(
+        *(f"CAST({ident(f.name)} AS {ddl(f.dataType)}) AS {ident(f.name)}" for f in schemas.TABLE)
     )
 
 
