@@ -17,7 +17,7 @@ from zfish.exceptions import ValidationError
 from zfish.lake.upload import upload
 from zfish.pipeline import job
 from zfish.settings import LakeLayout
-from zfish.simulate import evening
+from zfish.simulate import evening, evenings_with_data, first_delivery
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -502,3 +502,48 @@ def test_make_simulate_with_the_jvm_writer(
     # The JVM wrote it: its Hadoop file system leaves .crc sidecars, zfish's writer does not.
     assert list(layout.table.glob(".hoodie/.*.commit.crc"))
     assert_invariant(layout, date(2025, 5, 10))
+
+
+def test_the_first_evening_with_data_follows_the_hatch_days_empty_folder(study: Path) -> None:
+    """The generator writes an empty folder for the hatch day: the first delivery is a day later."""
+    assert not any((study / "observations" / "day=2025-04-01").glob("*.json"))
+    assert first_delivery(study) == date(2025, 4, 2)
+    assert first_delivery(study / "nothing-here") is None
+
+
+def test_a_single_evening_before_the_first_delivery_is_refused_before_spark(
+    study: Path, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["--data", str(study), "--lake", str(tmp_path / "lake"), "simulate", "--day", "2025-04-02"],
+    )
+    assert result.exit_code == 2
+    assert "first are of 2025-04-02" in result.output
+    assert "2025-04-03 or later" in result.output
+    assert not (tmp_path / "lake").exists()
+
+
+def test_a_range_from_the_seasons_first_evening_skips_what_had_no_delivery(
+    spark: SparkSession, study: Path, tmp_path: Path
+) -> None:
+    """``--from 2025-04-02`` (the season): that evening had nothing delivered, the next ones run."""
+    lake = tmp_path / "lake"
+    args = ["--data", str(study), "--lake", str(lake), "simulate", "--quiet"]
+    result = CliRunner().invoke(cli, [*args, "--from", "2025-04-02", "--to", "2025-04-03"])
+    assert result.exit_code == 0, result.output
+    assert "evening 2025-04-02 skipped: nothing was delivered before it" in result.output
+    assert "simulated evening 2025-04-02" not in result.output
+    assert "simulated evening 2025-04-03" in result.output
+    assert _count(LakeLayout(root=lake), "observations") == 5
+    days = [date(2025, 3, 30), date(2025, 4, 1), date(2025, 4, 2), date(2025, 4, 3)]
+    assert evenings_with_data(study, LakeLayout(root=tmp_path / "empty"), days) == (
+        days[:3],
+        days[3:],
+    )
+    # Once the lake holds data nothing is skipped (the clock check refuses going back instead).
+    assert evenings_with_data(study, LakeLayout(root=lake), days) == ([], days)
+    empty = ["--data", str(study), "--lake", str(tmp_path / "empty"), "simulate"]
+    before = CliRunner().invoke(cli, [*empty, "--from", "2025-03-30", "--to", "2025-04-02"])
+    assert before.exit_code == 2
+    assert "2025-04-03 or later" in before.output

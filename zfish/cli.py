@@ -19,7 +19,7 @@ from typing import Any, TypeVar, cast
 import click
 from rich.markup import escape
 
-from zfish import __version__
+from zfish import __version__, console
 from zfish.console import err
 from zfish.exceptions import EXIT_ERROR, ZfishError
 from zfish.settings import (
@@ -548,13 +548,31 @@ def simulate_cmd(
     from zfish.catalog.counts import Counter
     from zfish.exceptions import RejectedInputError
     from zfish.pipeline import job
-    from zfish.simulate import check_study_reaches, days_between, evening, print_evening
+    from zfish.simulate import (
+        check_study_reaches,
+        days_between,
+        ensure_study,
+        evening,
+        evenings_with_data,
+        print_evening,
+    )
 
     if day is not None and (first or last):
         raise click.UsageError("use either --day or --from/--to, not both")
     if day is None and not (first and last):
         raise click.UsageError("give --day YYYY-MM-DD, or --from and --to for a range")
     days = [day] if day is not None else days_between(first, last)  # type: ignore[arg-type]
+    if day is None:
+        if ensure_study(settings.data):
+            console.note(f"study generated (default seed) in {settings.data}")
+        skipped, days = evenings_with_data(settings.data, settings.layout, days)
+        if skipped and days:
+            span = f"{skipped[0]}" + (f" .. {skipped[-1]}" if len(skipped) > 1 else "")
+            console.note(
+                f"evening {span} skipped: nothing was delivered before it "
+                f"(the study's first observations are of {skipped[-1]}); starting at {days[0]}"
+            )
+        days = days or skipped[-1:]  # all before the first delivery: the check below says so
     check_study_reaches(settings.data, settings.layout, days[0])  # before Spark starts
     spark = job.session_for(writer, hudi_bundle)
     counter = Counter(settings.layout)  # shared by the evenings: it re-asks only what changed

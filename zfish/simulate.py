@@ -106,18 +106,48 @@ def ensure_study(data_dir: Path) -> bool:
     return True
 
 
+def first_delivery(data_dir: Path) -> date | None:
+    """The study's first day with observation files (None: no study there yet).
+
+    The generator makes a folder for every day from the first hatch on, the
+    hatch day's empty: fish are first observed a day later.
+    """
+    days = [
+        p.day for p in partitions.scan(data_dir / "observations")[0] if any(p.path.glob("*.json"))
+    ]
+    return min(days) if days else None
+
+
 def check_study_reaches(data_dir: Path, layout: LakeLayout, day: date) -> None:
     """Refuse an evening before the study's first observations (nothing to crawl or join)."""
     if partitions.scan(layout.observations)[0]:
         return
-    days = [p.day for p in partitions.scan(data_dir / "observations")[0]]
-    if not days or min(days) < day:
+    first = first_delivery(data_dir)
+    if first is None or first < day:
         return  # no study yet (simulate generates it) or something to upload
     raise ValidationError(
         f"the study in {data_dir} has no observations before {day}: its first are of "
-        f"{min(days)}, so the evening of {day} has nothing to upload; simulate the evening "
-        f"of {min(days) + timedelta(days=1)} or later"
+        f"{first}, so the evening of {day} has nothing to upload; simulate the evening "
+        f"of {first + timedelta(days=1)} or later"
     )
+
+
+def evenings_with_data(
+    data_dir: Path, layout: LakeLayout, days: list[date]
+) -> tuple[list[date], list[date]]:
+    """(evenings of a range before anything was delivered, the evenings to simulate).
+
+    A range may start before the study's first delivery (the season from
+    2025-04-02: only the hatch day's empty folder is before it); those
+    evenings have nothing to upload, crawl or join, so they are skipped, not
+    an error. ``ensure_study`` must have run.
+    """
+    if partitions.scan(layout.observations)[0]:
+        return [], days
+    first = first_delivery(data_dir)
+    if first is None:
+        return [], days
+    return [d for d in days if d <= first], [d for d in days if d > first]
 
 
 def catalog_counts(layout: LakeLayout, counter: Counter | None = None) -> dict[str, int]:
