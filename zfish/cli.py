@@ -547,7 +547,6 @@ def simulate_cmd(
     """
     from zfish.catalog.counts import Counter
     from zfish.exceptions import RejectedInputError
-    from zfish.pipeline import job
     from zfish.simulate import (
         check_study_reaches,
         days_between,
@@ -555,6 +554,7 @@ def simulate_cmd(
         evening,
         evenings_with_data,
         print_evening,
+        start_session,
     )
 
     if day is not None and (first or last):
@@ -574,7 +574,7 @@ def simulate_cmd(
             )
         days = days or skipped[-1:]  # all before the first delivery: the check below says so
     check_study_reaches(settings.data, settings.layout, days[0])  # before Spark starts
-    spark = job.session_for(writer, hudi_bundle)
+    spark = start_session(writer, hudi_bundle)
     counter = Counter(settings.layout)  # shared by the evenings: it re-asks only what changed
     rejected = 0
     for evening_day in days:

@@ -10,6 +10,7 @@ the lake already holds is refused rather than silently mixing two clocks.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -159,8 +160,30 @@ def catalog_counts(layout: LakeLayout, counter: Counter | None = None) -> dict[s
     return (counter or Counter(layout)).counts()
 
 
+def start_session(writer: str, hudi_bundle: str | None) -> Future[SparkSession]:
+    """The Spark session, started in a thread while the first evening uploads and crawls.
+
+    A cold JVM takes over a second to start; upload and crawl need none of it,
+    and the machine has a second core. Java is checked here, before anything
+    is uploaded. The JVM writer's session is made at once: getting its bundle
+    may download, and must fail (exit 5) before the lake changes.
+    """
+    from zfish.spark import check_java
+
+    check_java()
+    if writer == job.WRITER_SPARK_HUDI:
+        done: Future[SparkSession] = Future()
+        done.set_result(job.session_for(writer, hudi_bundle))
+        return done
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zfish-spark-start")
+    try:
+        return pool.submit(job.session_for, writer, hudi_bundle)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with the start; nothing else is queued
+
+
 def evening(
-    spark: SparkSession,
+    spark: SparkSession | Future[SparkSession],
     data_dir: Path,
     layout: LakeLayout,
     day: date,
@@ -171,7 +194,11 @@ def evening(
     show_progress: bool = True,
     counter: Counter | None = None,
 ) -> EveningReport:
-    """Generate (if needed), upload until ``day``, crawl, run the ETL for ``day`` 18:00."""
+    """Generate (if needed), upload until ``day``, crawl, run the ETL for ``day`` 18:00.
+
+    ``spark`` may still be starting (:func:`start_session`): it is waited for
+    only when the ETL needs it.
+    """
     last = lake_last_day(layout)
     if last is not None and last >= day:
         raise ValidationError(
@@ -196,6 +223,10 @@ def evening(
 
     t = time.perf_counter()
     end = datetime.combine(day, datetime.min.time()).replace(hour=EVENING_HOUR)
+    if isinstance(spark, Future):
+        spark = spark.result()
+        # Made in another thread: the JVM's active session is per thread.
+        spark._jvm.SparkSession.setActiveSession(spark._jsparkSession)  # type: ignore[union-attr]
     report.etl = job.run(
         spark,
         layout,

@@ -7,6 +7,7 @@ friendly scan settings, because the lake is thousands of tiny JSON files.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -65,10 +66,16 @@ BASE_CONF = {
 def check_java() -> tuple[str, str]:
     """Fail early, with the fix, when no Java 17 runtime is on PATH or JAVA_HOME.
 
-    Returns the ``java`` Spark will run and its version banner.
+    Returns the ``java`` Spark will run and its version banner (asked once per
+    process and runtime: ``java -version`` is a JVM start of its own).
     """
     java_home = os.environ.get("JAVA_HOME")
     java = os.path.join(java_home, "bin", "java") if java_home else shutil.which("java")
+    return _checked_java(java)
+
+
+@functools.cache
+def _checked_java(java: str | None) -> tuple[str, str]:
     if not java or not os.path.exists(java):
         raise PrerequisiteError(
             "Spark needs a Java 17 runtime and none was found (JAVA_HOME unset, no 'java' on PATH); "

@@ -19,14 +19,20 @@ _INTEGER = r"^-?[0-9]+$"
 _PROBLEM = ident(schemas.PROBLEM)
 
 
-def _with_problem(df: DataFrame, reason: str, replace: dict[str, str] | None = None) -> DataFrame:
+def _with_problem(
+    df: DataFrame,
+    reason: str,
+    replace: dict[str, str] | None = None,
+    drop: tuple[str, ...] = (),
+) -> DataFrame:
     """Record the SQL expression ``reason`` for rows with no problem yet (NULL means fine).
 
     One ``selectExpr``: ``replace`` maps columns to new expressions (kept in
-    place), and every reason is evaluated on the columns as they came in.
+    place), ``drop`` names helper columns to leave out, and every reason is
+    evaluated on the columns as they came in.
     """
     replace = replace or {}
-    columns = list(df.columns)
+    columns = [c for c in df.columns if c not in drop]
     out = [f"{replace[c]} AS {ident(c)}" if c in replace else ident(c) for c in columns]
     if schemas.PROBLEM in columns:
         out[columns.index(schemas.PROBLEM)] = f"coalesce({_PROBLEM}, {reason}) AS {_PROBLEM}"
@@ -35,8 +41,18 @@ def _with_problem(df: DataFrame, reason: str, replace: dict[str, str] | None = N
     return df.selectExpr(*out)
 
 
-def _typed(raw: str, dtype: T.DataType, path: str) -> tuple[str, list[str]]:
-    """The typed value of a text expression, and the reasons it may not convert (SQL)."""
+def _parsed_name(field: str) -> str:
+    return f"_parsed_{field}"
+
+
+def _typed(
+    raw: str, dtype: T.DataType, path: str, parsed: str | None = None
+) -> tuple[str, list[str]]:
+    """The typed value of a text expression, and the reasons it may not convert (SQL).
+
+    ``parsed``: a column already holding ``from_json`` of an object field (see
+    :func:`with_typed_fields`); deeper objects are parsed where they are used.
+    """
 
     def wrong(expected: str, typed: str) -> str:
         got = string(f"field {path}: expected {expected}, got ")
@@ -45,7 +61,7 @@ def _typed(raw: str, dtype: T.DataType, path: str) -> tuple[str, list[str]]:
         )
 
     if isinstance(dtype, T.StructType):
-        parsed = f"from_json({raw}, {string(ddl(schemas.as_strings(dtype)))})"
+        parsed = parsed or f"from_json({raw}, {string(ddl(schemas.as_strings(dtype)))})"
         typed_fields, reasons = [], []
         for field in dtype.fields:
             value, why = _typed(
@@ -71,7 +87,26 @@ def _typed(raw: str, dtype: T.DataType, path: str) -> tuple[str, list[str]]:
 def with_typed_fields(fields: T.StructType, required: tuple[str, ...]) -> Transform:
     """Convert the text fields to their types; reject malformed lines, wrong types, missing fields."""
 
+    objects = [f for f in fields.fields if isinstance(f.dataType, T.StructType)]
+    object_text = {
+        f.name: string(ddl(schemas.as_strings(f.dataType)))
+        for f in objects
+        if isinstance(f.dataType, T.StructType)  # for mypy: objects holds only these
+    }
+
     def check(df: DataFrame) -> DataFrame:
+        # Each object field is parsed once, in a projection of its own: its typed value and
+        # its reasons use it a dozen times inside CASE branches, where Spark does not share
+        # common subexpressions (measured at hatch rate 500: 5.5 s for 88,500 records with
+        # the parse inlined, 2.1 s parsed once).
+        if objects:
+            df = df.selectExpr(
+                "*",
+                *(
+                    f"from_json({ident(name)}, {schema}) AS {ident(_parsed_name(name))}"
+                    for name, schema in object_text.items()
+                ),
+            )
         raw_line = ident(schemas.CORRUPT)
         malformed = string(
             "malformed JSON line (each line must hold one whole JSON record; "
@@ -82,7 +117,8 @@ def with_typed_fields(fields: T.StructType, required: tuple[str, ...]) -> Transf
         ]
         typed_columns = {}
         for field in fields.fields:
-            typed, why = _typed(ident(field.name), field.dataType, field.name)
+            parsed = ident(_parsed_name(field.name)) if field in objects else None
+            typed, why = _typed(ident(field.name), field.dataType, field.name, parsed)
             typed_columns[field.name] = typed
             reasons.extend(why)
         for name in required:
@@ -91,7 +127,8 @@ def with_typed_fields(fields: T.StructType, required: tuple[str, ...]) -> Transf
             reasons.append(when(f"{value} IS NULL OR trim({value}) = ''", missing))
         # One flat coalesce: the first reason that applies wins. (One withColumn per
         # check nests the expressions and makes Spark's planning take seconds.)
-        return _with_problem(df, coalesce(reasons), typed_columns)
+        helpers = tuple(_parsed_name(f.name) for f in objects)
+        return _with_problem(df, coalesce(reasons), typed_columns, drop=helpers)
 
     return check
 
@@ -141,7 +178,7 @@ def with_unknown_fish(observations: DataFrame, since_day: str | None) -> Transfo
             "concat('outcome for unknown fish ', fish_id, "
             "': no observation of this fish in the partitions read')",
         )
-        return _with_problem(joined, reason).drop("_known_fish")
+        return _with_problem(joined, reason, drop=("_known_fish",))
 
     return check
 
