@@ -2,7 +2,8 @@
 
 Spark runs a JVM child (and Python workers) under the Python process, so the
 peak is the largest sum of resident set sizes over the process and all its
-descendants, sampled every 20 ms (psutil). Short spikes between two samples
+descendants, sampled every 50 ms (psutil; a walk of the tree costs CPU the
+contenders share on 2 cores). Short spikes between two samples
 are missed; the figure is a lower bound, the same for every contender.
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE_SECONDS = 0.02
+SAMPLE_SECONDS = 0.05
 SHM = Path("/dev/shm")
 
 
