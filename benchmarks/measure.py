@@ -99,17 +99,30 @@ def run(
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    # The output is drained by threads: a JVM child holds the pipes open until it has shut
+    # down, after its Python parent exited. The wall time ends when the command exits, as
+    # a shell's prompt comes back (and as farm-bench times it), not when its JVM is gone.
+    output: dict[str, str] = {}
+    pumps = [
+        threading.Thread(target=lambda k=k, s=s: output.__setitem__(k, s.read()), daemon=True)
+        for k, s in (("out", proc.stdout), ("err", proc.stderr))
+    ]
+    for pump in pumps:
+        pump.start()
     try:
-        out, err = proc.communicate(timeout=timeout)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, 9)
-        out, err = proc.communicate()
+        proc.wait()
     wall = time.perf_counter() - started
     done.set()
     sampler.join()
-    # A JVM that outlives its Python parent (e.g. finishing a class-data dump) is waited for
-    # here, so that no measurement overlaps the previous one's leftovers.
+    # A JVM that outlives its Python parent (shutting down, or finishing a class-data dump) is
+    # waited for here, so that no measurement overlaps the previous one's leftovers.
     _wait_group(proc.pid)
+    for pump in pumps:
+        pump.join(timeout=30)
+    out, err = output.get("out", ""), output.get("err", "")
     result = Measured(wall, peak / 2**20, out, err, proc.returncode)
     if check and proc.returncode != 0:
         raise RuntimeError(
