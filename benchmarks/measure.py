@@ -101,7 +101,7 @@ def run(
     sampler.start()
     # The output is drained by threads: a JVM child holds the pipes open until it has shut
     # down, after its Python parent exited. The wall time ends when the command exits, as
-    # a shell's prompt comes back (and as farm-bench times it), not when its JVM is gone.
+    # a shell's prompt comes back, not when its JVM is gone.
     output: dict[str, str] = {}
     pumps = [
         threading.Thread(target=lambda k=k, s=s: output.__setitem__(k, s.read()), daemon=True)
