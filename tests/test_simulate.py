@@ -15,27 +15,13 @@ from zfish.catalog import crawler
 from zfish.cli import cli
 from zfish.exceptions import ValidationError
 from zfish.lake.upload import upload
-from zfish.pipeline import job
+from zfish.pipeline import job, schemas
 from zfish.settings import LakeLayout
 from zfish.simulate import evening, evenings_with_data, first_delivery
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
-DATA_COLUMNS = [
-    "image_id",
-    "fish_id",
-    "timestamp",
-    "age_days",
-    "treatment",
-    "gene_a",
-    "gene_b",
-    "gene_c",
-    "length_mm",
-    "sex",
-    "condition_developed",
-    "outcome_day",
-    "day",
-]
+DATA_COLUMNS = schemas.TABLE.fieldNames()  # the table's columns without Hudi's
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ import pytest
 
 from zfish import fishtable
 from zfish.lake.upload import upload
+from zfish.pipeline import schemas
 from zfish.settings import LakeLayout
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -34,21 +35,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "etl" / "joined_fish_data.py"
 BIN = Path(sys.executable).parent
-DATA_COLUMNS = [
-    "image_id",
-    "fish_id",
-    "timestamp",
-    "age_days",
-    "treatment",
-    "gene_a",
-    "gene_b",
-    "gene_c",
-    "length_mm",
-    "sex",
-    "condition_developed",
-    "outcome_day",
-    "day",
-]
+DATA_COLUMNS = schemas.TABLE.fieldNames()  # the table's columns without Hudi's
 EVENINGS = ("2025-05-10T18:00:00", "2025-05-11T18:00:00")
 
 
