@@ -4,7 +4,7 @@ The rows have the columns of ``joined_fish_data`` (record key ``image_id``,
 partition ``day``, precombine ``timestamp``), generated deterministically: a
 first load of 100,000 rows into 60 day partitions, then 10 upserts of 10%
 changed rows each (every changed row has a later timestamp and a new length).
-Each writer runs in its own process (``--quick``: 5,000 rows, 2 upserts):
+Each writer runs in its own process (``--quick``: 5,000 rows, 1 upsert):
 
 * native: ``HudiTable.upsert`` on an Arrow table, in one Python process;
 * JVM: the Hudi Spark datasource (``hudi-spark3.5-bundle_2.12:0.15.0``) in a
@@ -28,7 +28,7 @@ from benchmarks import measure
 
 ROWS, QUICK_ROWS = 100_000, 5_000
 DAYS = 60
-UPSERTS, QUICK_UPSERTS = 10, 2
+UPSERTS, QUICK_UPSERTS = 10, 1
 CHANGED = 0.10
 GOAL = 3.0
 
