@@ -417,7 +417,12 @@ class HudiTable:
                     seen.append(entry.name)
         return timeline.new_instant_time(seen)
 
-    def _key_encoding(self, timeline: Timeline, options: WriteOptions) -> ComplexKeyEncoding:
+    def _key_encoding(
+        self,
+        writes: list[Instant],
+        replaced: list[tuple[str, str]],
+        options: WriteOptions,
+    ) -> ComplexKeyEncoding:
         """How single-field ComplexKeyGenerator keys are written here: as the newest keys are.
 
         The newest non-empty base file decides (a table both AWS Glue and OSS Hudi
@@ -427,13 +432,6 @@ class HudiTable:
         spec = self.spec
         if spec.keygen_class != o.COMPLEX_KEYGEN or len(spec.record_key_fields) != 1:
             return options.complex_key_encoding
-        writes = timeline.completed_writes()
-        replaced: list[tuple[str, str]] = []
-        for inst in writes:
-            if inst.action == REPLACE_COMMIT:
-                meta = read_commit_metadata(self.storage, inst)
-                for partition, fids in (meta.get("partitionToReplaceFileIds") or {}).items():
-                    replaced.extend((partition, fid) for fid in fids)
         view = FileSystemView(self.storage, [i.timestamp for i in writes], replaced)
         latest = [
             base
@@ -538,13 +536,8 @@ class Transaction:
         avro_schema = av.dumps(av.to_avro_schema(write_schema, spec.name))
 
         writes = timeline.completed_writes()
-        replaced: list[tuple[str, str]] = []
-        for inst in writes:
-            if inst.action == REPLACE_COMMIT:
-                meta = read_commit_metadata(self.storage, inst)
-                for partition, fids in (meta.get("partitionToReplaceFileIds") or {}).items():
-                    replaced.extend((partition, fid) for fid in fids)
-        key_encoding = table._key_encoding(timeline, self.options)
+        replaced = _replaced_file_groups(self.storage, writes)
+        key_encoding = table._key_encoding(writes, replaced, self.options)
         # Rolled-back instants are gone from the timeline; never reuse their times.
         instant = table._new_instant(timeline, self.rolled_back)
         # In the lock before its first file: a crash from here on leaves an instant the
@@ -709,6 +702,17 @@ class Transaction:
         tb: TracebackType | None,
     ) -> None:
         self.abort()
+
+
+def _replaced_file_groups(storage: Storage, writes: list[Instant]) -> list[tuple[str, str]]:
+    """(partition, file id) of every file group a completed replacecommit replaced."""
+    replaced: list[tuple[str, str]] = []
+    for inst in writes:
+        if inst.action == REPLACE_COMMIT:
+            meta = read_commit_metadata(storage, inst)
+            for partition, fids in (meta.get("partitionToReplaceFileIds") or {}).items():
+                replaced.extend((partition, fid) for fid in fids)
+    return replaced
 
 
 def _recoverable(storage: Storage, inst: Instant) -> bool:
