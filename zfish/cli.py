@@ -667,5 +667,45 @@ def timeline_cmd(settings: Settings, table_location: str | None) -> None:
     print_table(table)
 
 
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless given).")
+@click.option("--port", type=int, default=4566, show_default=True, help="Port (LocalStack's 4566; 0 picks a free one).")
+@click.option("--access-key", default=None, help="Access key id to accept [default: $ZFISH_AWS_ACCESS_KEY_ID or test].")
+@click.option("--secret-key", default=None, help="Secret key to accept [default: $ZFISH_AWS_SECRET_ACCESS_KEY or test].")
+@click.option("--region", default="us-east-1", show_default=True, help="The region the endpoint reports.")
+@click.option("--max-body-mb", type=int, default=5 * 1024, show_default=True, help="Largest request body accepted (MiB).")
+@click.option("--log-requests", is_flag=True, help="Log every request to stderr.")
+@shared_options
+@handle_errors
+def serve_cmd(
+    settings: Settings,
+    host: str,
+    port: int,
+    access_key: str | None,
+    secret_key: str | None,
+    region: str,
+    max_body_mb: int,
+    log_requests: bool,
+) -> None:
+    """Serve the lake as an AWS endpoint (S3, STS) until Ctrl-C or SIGTERM.
+
+    A bucket is a top-level folder of --lake and an object a file, so what the
+    aws CLI, boto3, awswrangler or Spark's s3a write there is what `zfish crawl`
+    and `zfish etl` read. Prints the URL and the environment to export.
+    """
+    from zfish.aws.auth import CredentialStore
+    from zfish.aws.context import EndpointContext
+    from zfish.aws.server import run
+    from zfish.console import note
+
+    context = EndpointContext(
+        settings.layout,
+        credentials=CredentialStore.single(access_key, secret_key),
+        region=region,
+        max_body_bytes=max_body_mb * 1024 * 1024,
+    )
+    run(context, host, port, log_requests=log_requests, warn=lambda m: note(f"warning: {m}"))
+
+
 def main() -> None:
     cli(prog_name="zfish")

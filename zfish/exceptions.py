@@ -90,3 +90,34 @@ class AthenaQueryError(QueryError):
         self.detail = message
         where = f"line {line}:{col}: " if line is not None and col is not None else ""
         super().__init__(f"{code}: {where}{message}")
+
+
+class AwsApiError(ZfishError):
+    """An error an AWS API returns to its client: the service's error code, message and HTTP status.
+
+    Extra error-shape fields (S3's ``Key``, ``BucketName``...) are given as
+    ``fields`` and read by the serializer as attributes.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int = 400,
+        fields: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+        self.fields = dict(fields or {})
+        self.headers = dict(headers or {})
+
+    def __getattr__(self, name: str) -> str:
+        # Only reached for attributes not set above: the error shape's own members.
+        fields = self.__dict__.get("fields", {})
+        if name in fields:
+            return str(fields[name])
+        raise AttributeError(name)
