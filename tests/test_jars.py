@@ -1,14 +1,22 @@
-"""zfish.jars: which copy of the Hudi bundle is used, and what is refused (no Spark, no network)."""
+"""zfish.jars: which copy of a pinned jar is used, what is refused, and resolution past a bad ~/.m2.
+
+The first tests use neither Spark nor the network. The resolution tests at the
+end download small artifacts (and the Hudi bundle once) from Maven Central into
+temporary caches, with a temporary ``~/.m2`` that holds what a machine used for
+Maven often holds: a pom without its jar.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from tests.support import SLF4J_API, pom_only_entry
 from zfish import jars
 from zfish.cli import cli
 from zfish.exceptions import EXIT_PREREQUISITE, PrerequisiteError
@@ -107,3 +115,48 @@ def test_installing_into_the_cache_is_atomic_and_leaves_no_temp_file(home: Path)
     assert installed == jars.cached_path(BUNDLE)
     assert installed.read_bytes() == source.read_bytes()
     assert [p.name for p in installed.parent.iterdir()] == [BUNDLE.jar_name]
+
+
+@pytest.fixture
+def jvm_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The empty home for JVMs too: Java's user.home (Ivy's and Maven's ~/.m2) ignores $HOME."""
+    monkeypatch.setenv("JAVA_TOOL_OPTIONS", f"-Duser.home={home}")
+    if shutil.which("java") is None:
+        pytest.skip("no java on PATH: Spark's resolver cannot run")
+    return home
+
+
+def without_maven(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine without mvn: only Spark's resolver (Ivy) can get a jar."""
+    real_which = shutil.which
+    monkeypatch.setattr(
+        jars.shutil, "which", lambda name, *a, **k: None if name == "mvn" else real_which(name)
+    )
+
+
+# A small jar that depends on slf4j-api 1.7.36, as the Hudi bundle does (15 kB instead of 109 MB).
+SLF4J_SIMPLE = jars.Artifact("org.slf4j", "slf4j-simple", "1.7.36")
+
+
+@pytest.mark.spark
+def test_spark_resolution_gets_a_jar_past_a_pom_only_entry_of_its_dependency_in_m2(
+    jvm_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20: ~/.m2 holds slf4j-api 1.7.36's pom but no jar.
+
+    Spark's default Ivy chain takes slf4j-api from ~/.m2, then fails on the
+    missing jar; zfish's resolution (the path of `zfish bundle` and
+    `--writer spark-hudi`) must get the jar and its dependency all the same.
+    """
+    entry = pom_only_entry(jvm_home, SLF4J_API)
+    before = sorted(p.name for p in entry.iterdir())
+    without_maven(monkeypatch)
+    notes: list[str] = []
+    path = jars.ensure(SLF4J_SIMPLE, note=notes.append)
+    assert path == jars.cached_path(SLF4J_SIMPLE)
+    assert jars._whole_jar(path)
+    assert jars._sha1_matches(path) or not path.with_name(path.name + ".sha1").exists()
+    assert jars._whole_jar(jars.ivy_dir() / "jars" / SLF4J_API.ivy_jar_name)
+    assert not any("trying Maven" in line for line in notes), notes
+    # The user's Maven cache is read, never written.
+    assert sorted(p.name for p in entry.iterdir()) == before
