@@ -320,6 +320,15 @@ def test_the_job_runs_under_spark_submit_packages_as_a_glue_job_would(
         assert bundle.returncode == 0, bundle.stderr[-3000:]
         assert bundle.stdout.strip() == str(cache / "jars" / jars.HUDI_BUNDLE.jar_name)
         assert "trying Maven" not in bundle.stderr, bundle.stderr[-3000:]
+        # The README's `--conf spark.jars.ivySettings=$(.venv/bin/zfish bundle --ivy-settings)`.
+        settings = subprocess.run(
+            [str(bin_dir / "zfish"), "bundle", "--ivy-settings"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        ).stdout.strip()
+        assert Path(settings) == jars.ivy_settings()
 
         def submit(end_date: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
@@ -331,6 +340,8 @@ def test_the_job_runs_under_spark_submit_packages_as_a_glue_job_would(
                     jars.HUDI_BUNDLE.coordinate,
                     "--conf",
                     f"spark.jars.ivy={ivy}",
+                    "--conf",
+                    f"spark.jars.ivySettings={settings}",
                     str(script),
                     "--writer",
                     "spark-hudi",
