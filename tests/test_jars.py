@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from tests.support import SLF4J_API, pom_only_entry
+from tests.support import SLF4J_API, central_or_skip, pom_only_entry
 from zfish import jars
 from zfish.cli import cli
 from zfish.exceptions import EXIT_PREREQUISITE, PrerequisiteError
@@ -160,3 +161,128 @@ def test_spark_resolution_gets_a_jar_past_a_pom_only_entry_of_its_dependency_in_
     assert not any("trying Maven" in line for line in notes), notes
     # The user's Maven cache is read, never written.
     assert sorted(p.name for p in entry.iterdir()) == before
+
+
+def minimal_pom(artifact: jars.Artifact) -> str:
+    return (
+        '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
+        f"<groupId>{artifact.group}</groupId><artifactId>{artifact.artifact}</artifactId>"
+        f"<version>{artifact.version}</version></project>\n"
+    )
+
+
+@pytest.mark.spark
+def test_a_pom_only_entry_that_stops_resolution_is_named_with_its_fix_and_exit_5(
+    jvm_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The registry out of reach and ~/.m2 holding the bundle's pom without its jar.
+
+    Spark's own override of Maven Central (DEFAULT_ARTIFACT_REPOSITORY, which
+    zfish's Ivy settings honour) points at an empty repository: the registry has
+    nothing, so Ivy takes ~/.m2's folder and fails on the missing jar. No network.
+    """
+    empty = tmp_path / "empty-registry"
+    empty.mkdir()
+    monkeypatch.setenv("DEFAULT_ARTIFACT_REPOSITORY", empty.as_uri() + "/")
+    folder = jvm_home / ".m2" / "repository" / BUNDLE.folder
+    folder.mkdir(parents=True)
+    (folder / f"{BUNDLE.artifact}-{BUNDLE.version}.pom").write_text(minimal_pom(BUNDLE))
+    without_maven(monkeypatch)
+    result = CliRunner().invoke(cli, ["bundle"])
+    assert result.exit_code == EXIT_PREREQUISITE, result.output
+    message = " ".join(result.output.split())
+    assert (
+        f"{folder} holds {BUNDLE.artifact}-{BUNDLE.version}.pom but no {BUNDLE.jar_name}" in message
+    )
+    assert f"fix: delete that folder (rm -rf '{folder}')" in message
+    assert BUNDLE.coordinate in message
+    # Not Ivy's report.
+    assert "FAILED DOWNLOADS" not in result.output
+    assert "::" not in result.output
+    assert not jars.cached_path(BUNDLE).exists()
+    assert sorted(p.name for p in folder.iterdir()) == [f"{BUNDLE.artifact}-{BUNDLE.version}.pom"]
+
+
+def test_ivy_settings_are_printed_for_spark_submit_and_ask_maven_central_before_m2() -> None:
+    result = CliRunner().invoke(cli, ["bundle", "--ivy-settings"])
+    assert result.exit_code == 0, result.output
+    path = Path(result.output.strip())
+    assert path == jars.ivy_settings()
+    import xml.etree.ElementTree as ElementTree
+
+    root = ElementTree.parse(path).getroot()
+    chain = root.find("resolvers/chain")
+    assert chain is not None
+    assert root.find("settings").get("defaultResolver") == chain.get("name")  # type: ignore[union-attr]
+    roots = [resolver.get("root", "") for resolver in chain]
+    assert roots == ["${zfish.central}", "file:${user.home}/.m2/repository/"]
+    assert [r.get("name") for r in chain][1] != "local-m2-cache"
+
+
+@pytest.fixture(scope="session")
+def maven_plugins() -> Path:
+    """A Maven repository with what `mvn dependency:copy` runs on (11 MB), fetched once a machine.
+
+    In zfish's real cache: a test's empty ~/.m2 would otherwise download
+    Maven's plugins again each run (about 20 s).
+    """
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        pytest.skip("mvn is not on PATH: zfish's Maven fallback is not used on this machine")
+    repo = jars.cache_dir() / "test-maven-plugins"
+    done = repo / ".complete"
+    if not done.exists():
+        shutil.rmtree(repo, ignore_errors=True)
+        proc = subprocess.run(
+            [
+                mvn,
+                "-q",
+                "-B",
+                f"-Dmaven.repo.local={repo}",
+                "dependency:copy",
+                f"-Dartifact={SLF4J_API.coordinate}",
+                f"-DoutputDirectory={repo / '.out'}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if proc.returncode != 0:
+            if jars.require_bundle():
+                pytest.fail(f"mvn could not fetch its plugins here (CI): {proc.stdout[-2000:]}")
+            pytest.skip(f"mvn could not fetch its plugins: {proc.stdout[-500:]}")
+        shutil.rmtree(repo / "org" / "slf4j", ignore_errors=True)
+        done.touch()
+    return repo
+
+
+@pytest.mark.slow
+def test_mvn_is_not_fooled_by_a_cut_jar_in_its_local_repository(
+    maven_plugins: Path, jvm_home: Path
+) -> None:
+    """`mvn dependency:copy` copies a cut jar from ~/.m2 as it is; zfish refuses the copy.
+
+    After the fix the message gives (deleting the folder), mvn downloads the
+    jar again and zfish takes it: a whole zip that matches Maven Central's .sha1.
+    """
+    shutil.copytree(
+        maven_plugins, jvm_home / ".m2" / "repository", ignore=shutil.ignore_patterns(".*")
+    )
+    folder = pom_only_entry(jvm_home, SLF4J_SIMPLE)
+    whole = central_or_skip(SLF4J_SIMPLE, ".jar")
+    sha1 = central_or_skip(SLF4J_SIMPLE, ".jar.sha1").decode().split()[0]
+    (folder / SLF4J_SIMPLE.jar_name).write_bytes(whole[: len(whole) // 2])
+    (folder / f"{SLF4J_SIMPLE.jar_name}.sha1").write_text(sha1)
+
+    path, error = jars._resolve_with_maven(SLF4J_SIMPLE)
+    assert path is None
+    assert f"{folder} holds a cut {SLF4J_SIMPLE.jar_name}" in error
+    assert not jars.cached_path(SLF4J_SIMPLE).exists()
+    assert not list(jars.jars_dir().glob(".zfish-mvn-*"))  # its temporary copy is gone
+
+    shutil.rmtree(folder)  # the fix the message gives
+    path, error = jars._resolve_with_maven(SLF4J_SIMPLE)
+    assert path == jars.cached_path(SLF4J_SIMPLE), error
+    assert jars._whole_jar(path)
+    assert hashlib.sha1(path.read_bytes()).hexdigest() == sha1

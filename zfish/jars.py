@@ -433,14 +433,18 @@ def missing_message(artifact: Artifact, detail: str = "") -> str:
     )
 
 
-def incomplete_message(artifact: Artifact, entries: Sequence[IncompleteEntry]) -> str:
+def incomplete_message(
+    artifact: Artifact, entries: Sequence[IncompleteEntry], maven_error: str = ""
+) -> str:
     """The error when a Maven cache folder, not only the network, stands in the way."""
     listed = "\n".join(f"    {entry}" for entry in entries)
     folders = " ".join(f"'{entry.folder}'" for entry in entries)
+    maven = f"  Maven: {maven_error}\n" if maven_error else ""
     return (
         f"{_what(artifact)} {artifact.coordinate} could not be resolved: the Maven cache holds "
-        f"an incomplete entry, which Spark's resolver (Ivy) and mvn take for the real one:\n"
-        f"{listed}\n"
+        "an incomplete entry of it or of a jar it needs (Spark's resolver takes such a folder "
+        "for the artifact when Maven Central cannot be asked; mvn copies a cut jar as it "
+        f"is):\n{listed}\n{maven}"
         f"  fix: delete that folder (rm -rf {folders}) and run again where Maven Central is "
         "reachable: the jar is then downloaded whole.\n"
         f"  cache: {cached_path(artifact)}"
@@ -488,7 +492,7 @@ def _resolve(missing: Sequence[Artifact], say: Callable[[str], None]) -> dict[Ar
             continue
         entries = incomplete_entries([artifact], spark.report)
         if entries:
-            raise PrerequisiteError(incomplete_message(artifact, entries))
+            raise PrerequisiteError(incomplete_message(artifact, entries, maven_error))
         raise PrerequisiteError(
             missing_message(artifact, f"\n  Spark (Ivy): {spark.error}\n  Maven: {maven_error}")
         )
