@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 
@@ -286,3 +287,36 @@ def test_mvn_is_not_fooled_by_a_cut_jar_in_its_local_repository(
     assert path == jars.cached_path(SLF4J_SIMPLE), error
     assert jars._whole_jar(path)
     assert hashlib.sha1(path.read_bytes()).hexdigest() == sha1
+
+
+@pytest.mark.spark
+def test_the_s3a_jars_are_resolved_once_whole_and_as_maven_central_has_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """hadoop-aws 3.3.4 and its AWS SDK bundle for spark.jars, in zfish's real cache (290 MB once)."""
+    monkeypatch.delenv("JAVA_TOOL_OPTIONS", raising=False)
+    notes: list[str] = []
+    started = time.perf_counter()
+    paths = jars.ensure_all(jars.S3A_JARS, note=notes.append)
+    print(f"s3a jars in {time.perf_counter() - started:.1f}s", *notes, sep="\n  ")
+    assert [p.name for p in paths] == [a.jar_name for a in jars.S3A_JARS]
+    probes = {
+        jars.HADOOP_AWS: "org/apache/hadoop/fs/s3a/S3AFileSystem.class",
+        jars.AWS_SDK_BUNDLE: "com/amazonaws/services/s3/AmazonS3Client.class",
+    }
+    for artifact, path in zip(jars.S3A_JARS, paths, strict=True):
+        expected = central_or_skip(artifact, ".jar.sha1").decode().split()[0]
+        digest = hashlib.sha1()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        assert digest.hexdigest() == expected, path
+        with zipfile.ZipFile(path) as zf:
+            zf.getinfo(probes[artifact])
+    assert not any("trying Maven" in line for line in notes), notes
+
+    def no_resolver(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a second call must find the jars without a resolver")
+
+    monkeypatch.setattr(jars, "_resolve", no_resolver)
+    assert jars.s3a_jars() == paths
