@@ -134,9 +134,9 @@ def maven_local_repository() -> Path:
     except (OSError, ElementTree.ParseError):
         return m2_repository()
     for element in root:
-        if element.tag.rpartition("}")[2] == "localRepository" and (element.text or "").strip():
-            text = element.text.strip().replace("${user.home}", str(Path.home()))  # type: ignore[union-attr]
-            return Path(text).expanduser()
+        text = (element.text or "").strip()
+        if element.tag.rpartition("}")[2] == "localRepository" and text:
+            return Path(text.replace("${user.home}", str(Path.home()))).expanduser()
     return m2_repository()
 
 
@@ -157,9 +157,9 @@ def _whole_jar(path: Path) -> bool:
         return False
 
 
-def _sha1_matches(path: Path) -> bool:
-    """Against the ``.sha1`` Maven keeps beside a jar; True when there is none to check."""
-    sidecar = path.with_name(path.name + ".sha1")
+def _sha1_matches(path: Path, sidecar: Path | None = None) -> bool:
+    """Against the ``.sha1`` Maven keeps beside a jar (or ``sidecar``); True when there is none."""
+    sidecar = sidecar or path.with_name(path.name + ".sha1")
     if not sidecar.is_file():
         return True
     expected = sidecar.read_text().split()[0].strip().lower() if sidecar.stat().st_size else ""
@@ -184,15 +184,10 @@ def candidates(artifact: Artifact) -> list[Path]:
     ]
 
 
-def _verified(path: Path) -> bool:
-    """A whole jar whose ``.sha1`` sidecar, when there is one, matches."""
-    return path.is_file() and _whole_jar(path) and _sha1_matches(path)
-
-
 def find(artifact: Artifact) -> Path | None:
     """A whole copy of the jar already on this machine, or None. Never downloads."""
     for path in candidates(artifact):
-        if _verified(path):
+        if path.is_file() and _whole_jar(path) and _sha1_matches(path):
             return path
     return None
 
@@ -288,7 +283,7 @@ spark.stop()
 class Resolution:
     """What one resolver got: the whole jars by artifact, and why it got no more."""
 
-    jars: dict[Artifact, Path]
+    found: dict[Artifact, Path]
     error: str = ""
     report: str = ""  # the resolver's whole output, to find what it could not get
 
@@ -369,12 +364,15 @@ def _resolve_with_maven(artifact: Artifact) -> tuple[Path | None, str]:
         jar = out / artifact.jar_name
         if proc.returncode != 0 or not jar.is_file():
             return None, _tail(proc.stdout + proc.stderr)
+        kept = local / artifact.repository_path
+        if _whole_jar(jar) and _sha1_matches(jar, kept.with_name(kept.name + ".sha1")):
+            return _install(jar, artifact), ""
         entry = incomplete_entry(local, artifact)
-        if entry is not None:
-            return None, f"mvn copied what its local repository holds: {entry}"
-        if not _whole_jar(jar):
-            return None, f"mvn's copy of {artifact.jar_name} is not a whole jar"
-        return _install(jar, artifact), ""
+        return None, (
+            f"mvn copied what its local repository holds: {entry}"
+            if entry is not None
+            else f"mvn's copy of {artifact.jar_name} is not a whole jar matching its .sha1"
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"mvn did not finish: {exc}"
     finally:
@@ -479,7 +477,7 @@ def _resolve(missing: Sequence[Artifact], say: Callable[[str], None]) -> dict[Ar
     names = ", ".join(a.coordinate for a in missing)
     say(f"resolving {names} with Spark's --packages resolver (Ivy, once) ...")
     spark = _resolve_with_spark(missing)
-    got = {artifact: _install(jar, artifact) for artifact, jar in spark.jars.items()}
+    got = {artifact: _install(jar, artifact) for artifact, jar in spark.found.items()}
     for artifact in missing:
         if artifact in got:
             continue
