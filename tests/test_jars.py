@@ -136,6 +136,43 @@ def without_maven(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def test_incomplete_maven_folders_are_told_apart_from_whole_and_absent_ones(home: Path) -> None:
+    repo = jars.m2_repository()
+    assert jars.incomplete_entry(repo, BUNDLE) is None  # absent: nothing to say
+    folder = repo / BUNDLE.folder
+    folder.mkdir(parents=True)
+    (folder / f"{BUNDLE.artifact}-{BUNDLE.version}.pom").write_text("<project/>")
+    entry = jars.incomplete_entry(repo, BUNDLE)
+    assert entry is not None
+    assert entry.folder == folder
+    assert (
+        str(entry)
+        == f"{folder} holds {BUNDLE.artifact}-{BUNDLE.version}.pom but no {BUNDLE.jar_name}"
+    )
+    jar = write_jar(m2_path(home))
+    assert jars.incomplete_entry(repo, BUNDLE) is None
+    jar.with_name(jar.name + ".sha1").write_text("0" * 40)
+    assert "does not match its .sha1" in str(jars.incomplete_entry(repo, BUNDLE))
+    cut(jar)
+    assert "holds a cut" in str(jars.incomplete_entry(repo, BUNDLE))
+    # Ivy's report names the dependency it could not get: its folder is looked at too.
+    report = "[NOT FOUND  ] org.apache.hudi#hudi-spark3.5-bundle_2.12;0.15.0!hudi.jar (0ms)"
+    assert [e.folder for e in jars.incomplete_entries([], report)] == [folder]
+
+
+def test_mvn_local_repository_follows_settings_xml(home: Path) -> None:
+    assert jars.maven_local_repository() == home / ".m2" / "repository"
+    settings = home / ".m2" / "settings.xml"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(
+        '<settings xmlns="http://maven.apache.org/SETTINGS/1.0.0">'
+        "<localRepository>${user.home}/maven-cache</localRepository></settings>"
+    )
+    assert jars.maven_local_repository() == home / "maven-cache"
+    settings.write_text("<settings><not-closed></settings>")
+    assert jars.maven_local_repository() == home / ".m2" / "repository"
+
+
 # A small jar that depends on slf4j-api 1.7.36, as the Hudi bundle does (15 kB instead of 109 MB).
 SLF4J_SIMPLE = jars.Artifact("org.slf4j", "slf4j-simple", "1.7.36")
 
