@@ -1,9 +1,9 @@
 """zfish.jars: which copy of a pinned jar is used, what is refused, and resolution past a bad ~/.m2.
 
 The first tests use neither Spark nor the network. The resolution tests at the
-end download small artifacts (and the Hudi bundle once) from Maven Central into
-temporary caches, with a temporary ``~/.m2`` that holds what a machine used for
-Maven often holds: a pom without its jar.
+end download small artifacts from Maven Central into temporary caches, with a
+temporary ``~/.m2`` that holds what a machine used for Maven often holds: a pom
+without its jar (or a cut jar); the s3a jars go once into zfish's real cache.
 """
 
 from __future__ import annotations
