@@ -1,10 +1,16 @@
-"""Helpers shared by tests: small hand-made studies and plain-Python oracles."""
+"""Helpers shared by tests: small hand-made studies, plain-Python oracles, Maven cache states."""
 
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from datetime import date
 from pathlib import Path
+
+import pytest
+
+from zfish import jars
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
 
@@ -79,3 +85,31 @@ def expected_joined_rows(dataset: Path, before: date) -> dict[str, dict[str, obj
             "day": day,
         }
     return rows
+
+
+# The Hudi bundle declares it; a pom-only entry of it in ~/.m2 broke `make test` (issue 20).
+SLF4J_API = jars.Artifact("org.slf4j", "slf4j-api", "1.7.36")
+
+
+def central_or_skip(artifact: jars.Artifact, suffix: str) -> bytes:
+    """A file of ``artifact`` from Maven Central (a pom, a sha1); skip (fail on CI) offline."""
+    url = artifact.url.removesuffix(".jar") + suffix
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            data: bytes = resp.read()
+            return data
+    except (OSError, urllib.error.URLError) as exc:
+        if jars.require_bundle():
+            pytest.fail(f"Maven Central must be reachable here (CI): {url}: {exc}")
+        pytest.skip(f"Maven Central is not reachable: {url}: {exc}")
+
+
+def pom_only_entry(home: Path, artifact: jars.Artifact) -> Path:
+    """What `mvn dependency:get -Dtransitive=false` or a parent-pom lookup leaves in ~/.m2."""
+    folder = (home / ".m2" / "repository" / artifact.repository_path).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{artifact.artifact}-{artifact.version}"
+    (folder / f"{stem}.pom").write_bytes(central_or_skip(artifact, ".pom"))
+    (folder / f"{stem}.pom.sha1").write_bytes(central_or_skip(artifact, ".pom.sha1"))
+    (folder / "_remote.repositories").write_text(f"#NOTE: Maven Resolver\n{stem}.pom>central=\n")
+    return folder

@@ -603,18 +603,29 @@ def simulate_cmd(
 @click.option(
     "--offline", is_flag=True, help="Only look in the caches; never download (exit 5 if missing)."
 )
+@click.option(
+    "--ivy-settings",
+    "ivy_settings",
+    is_flag=True,
+    help="Only print the path of zfish's Ivy settings, for spark-submit "
+    "--conf spark.jars.ivySettings=...; resolves nothing.",
+)
 @handle_errors
-def bundle_cmd(offline: bool) -> None:
+def bundle_cmd(offline: bool, ivy_settings: bool) -> None:
     """Get the JVM Hudi bundle for --writer spark-hudi and print its path.
 
     Resolves org.apache.hudi:hudi-spark3.5-bundle_2.12:0.15.0 once, with Spark's
-    own --packages resolver (Ivy), or Maven when only Maven reaches the
-    registry, into zfish's cache (~/.cache/zfish/jars, or $ZFISH_CACHE).
-    Later runs find it there and download nothing.
+    own --packages resolver (Ivy, with zfish's Ivy settings: Maven Central
+    before ~/.m2), or Maven when only Maven reaches the registry, into zfish's
+    cache (~/.cache/zfish/jars, or $ZFISH_CACHE). Later runs find it there and
+    download nothing.
     """
     from zfish import jars
     from zfish.console import note
 
+    if ivy_settings:
+        click.echo(str(jars.ivy_settings()))
+        return
     path = jars.hudi_bundle(download=not offline)
     if path != jars.cached_path(jars.HUDI_BUNDLE):
         note(f"using the copy in {path.parent}")

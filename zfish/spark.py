@@ -131,6 +131,9 @@ def get_spark(
         if not launched:
             conf["spark.jars"] = str(jars.hudi_bundle(hudi_bundle))
     conf.update(extra_conf or {})
+    if "spark.jars.packages" in conf:
+        # Spark's default Ivy chain fails on a ~/.m2 folder that holds a pom but no jar.
+        conf.setdefault("spark.jars.ivySettings", str(jars.ivy_settings()))
     archive: jvm.ArchivePlan | None = None
     if not launched:
         java, banner = check_java()

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from pyspark.sql import SparkSession
 
+from tests.support import SLF4J_API, pom_only_entry
 from zfish import fishtable
 from zfish.cli import cli
 from zfish.exceptions import EXIT_BAD_INPUT, ValidationError
@@ -281,68 +282,103 @@ def _spark_submit_env() -> dict[str, str]:
 
 @pytest.mark.slow
 def test_the_job_runs_under_spark_submit_packages_as_a_glue_job_would(
-    lake: LakeLayout, default_study: Path, hudi_bundle: Path
+    lake: LakeLayout, default_study: Path, tmp_path: Path
 ) -> None:
-    """spark-submit --packages <the bundle> etl/joined_fish_data.py --writer spark-hudi, twice.
+    """`zfish bundle`, then spark-submit --packages <the bundle> etl/joined_fish_data.py, twice.
 
-    Spark's Ivy home is zfish's (``spark.jars.ivy``): with the bundle already
-    resolved there, Spark resolves from that cache and downloads nothing.
+    On a new user's machine: an empty zfish cache, and a ``~/.m2`` that holds a
+    pom without its jar for one of the bundle's dependencies (slf4j-api
+    1.7.36), as a machine used for Maven often does (issue 20). `zfish bundle`
+    resolves the bundle into zfish's Ivy home; the README's spark-submit
+    command, pointed at that Ivy home, then resolves from it and downloads nothing.
     """
     import subprocess
     import sys
+    import time
 
     from zfish import jars
 
-    spark_submit = Path(sys.executable).with_name("spark-submit")
+    bin_dir = Path(sys.executable).parent
     script = Path(__file__).resolve().parents[2] / "etl" / "joined_fish_data.py"
-    ivy = jars.ivy_dir()
-    in_ivy_cache = (ivy / "jars" / jars.HUDI_BUNDLE.ivy_jar_name).is_file()
-
-    def submit(end_date: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                str(spark_submit),
-                "--master",
-                "local[2]",
-                "--packages",
-                jars.HUDI_BUNDLE.coordinate,
-                "--conf",
-                f"spark.jars.ivy={ivy}",
-                str(script),
-                "--writer",
-                "spark-hudi",
-                "--lake",
-                str(lake.root),
-                "--end-date",
-                end_date,
-                "--quiet",
-            ],
+    home = tmp_path / "home"
+    pom_only_entry(home, SLF4J_API)
+    cache = tmp_path / "zfish-cache"
+    ivy = cache / "ivy"
+    # Java's user.home does not follow $HOME: without this, Ivy finds the real ~/.m2.
+    env = {
+        k: v
+        for k, v in _spark_submit_env().items()
+        if k not in (jars.ENV_HUDI_BUNDLE, "XDG_CACHE_HOME")
+    }
+    env.update(HOME=str(home), ZFISH_CACHE=str(cache), JAVA_TOOL_OPTIONS=f"-Duser.home={home}")
+    try:
+        started = time.perf_counter()
+        bundle = subprocess.run(
+            [str(bin_dir / "zfish"), "bundle"], capture_output=True, text=True, env=env, timeout=900
+        )
+        print(f"zfish bundle into an empty cache: {time.perf_counter() - started:.1f}s")
+        assert bundle.returncode == 0, bundle.stderr[-3000:]
+        assert bundle.stdout.strip() == str(cache / "jars" / jars.HUDI_BUNDLE.jar_name)
+        assert "trying Maven" not in bundle.stderr, bundle.stderr[-3000:]
+        # The README's `--conf spark.jars.ivySettings=$(.venv/bin/zfish bundle --ivy-settings)`.
+        settings = subprocess.run(
+            [str(bin_dir / "zfish"), "bundle", "--ivy-settings"],
             capture_output=True,
             text=True,
-            env=_spark_submit_env(),
-            timeout=900,
-        )
+            env=env,
+            check=True,
+        ).stdout.strip()
+        assert Path(settings) == jars.ivy_settings()
 
-    first = submit("2025-05-10T18:00:00")
-    assert first.returncode == 0, first.stderr[-3000:]
-    ivy_lines = [line for line in first.stderr.splitlines() if "artifacts" in line]
-    print("Ivy:", *ivy_lines, sep="\n  ")
-    if in_ivy_cache:
+        def submit(end_date: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [
+                    str(bin_dir / "spark-submit"),
+                    "--master",
+                    "local[2]",
+                    "--packages",
+                    jars.HUDI_BUNDLE.coordinate,
+                    "--conf",
+                    f"spark.jars.ivy={ivy}",
+                    "--conf",
+                    f"spark.jars.ivySettings={settings}",
+                    str(script),
+                    "--writer",
+                    "spark-hudi",
+                    "--lake",
+                    str(lake.root),
+                    "--end-date",
+                    end_date,
+                    "--quiet",
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=900,
+            )
+
+        first = submit("2025-05-10T18:00:00")
+        assert first.returncode == 0, first.stderr[-3000:]
+        ivy_lines = [line for line in first.stderr.splitlines() if "artifacts" in line]
+        print("Ivy:", *ivy_lines, sep="\n  ")
         assert "downloading https://" not in first.stderr
         assert any("0 artifacts copied" in line for line in ivy_lines), ivy_lines
-    assert "labelled rows upserted 60" in " ".join(first.stdout.split())
-    commits = fishtable.commits(lake.table)
-    assert [c.end_date for c in commits] == [datetime(2025, 5, 10, 18)]
-    assert f"{commits[0].instant} (60 inserted, 0 updated, 8 partitions" in first.stdout
-    assert fishtable.count_rows(lake.table) == 60
+        assert "labelled rows upserted 60" in " ".join(first.stdout.split())
+        commits = fishtable.commits(lake.table)
+        assert [c.end_date for c in commits] == [datetime(2025, 5, 10, 18)]
+        assert f"{commits[0].instant} (60 inserted, 0 updated, 8 partitions" in first.stdout
+        assert fishtable.count_rows(lake.table) == 60
 
-    upload(default_study, lake, date(2025, 5, 11), show_progress=False)
-    second = submit("2025-05-11T18:00:00")
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert fishtable.count_rows(lake.table) == 75
-    assert fishtable.commits(lake.table)[-1].num_inserts == 15
-    # The JVM's own chatter (the bundle's JOL prints to stdout in the first upsert) stays out.
-    assert "# WARNING" not in second.stdout
+        upload(default_study, lake, date(2025, 5, 11), show_progress=False)
+        second = submit("2025-05-11T18:00:00")
+        assert second.returncode == 0, second.stderr[-3000:]
+        assert fishtable.count_rows(lake.table) == 75
+        assert fishtable.commits(lake.table)[-1].num_inserts == 15
+        # The JVM's own chatter (the bundle's JOL prints to stdout in the first upsert) stays out.
+        assert "# WARNING" not in second.stdout
+    finally:
+        # 2 x 109 MB (Ivy's cache and its retrieved copy): not kept in pytest's tmp folders.
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 @pytest.mark.slow
