@@ -331,7 +331,12 @@ class Authenticator:
             for p in request.query_string.decode("latin-1").split("&")
             if p.split("=", 1)[0] not in ("Signature", "AWSAccessKeyId", "Expires")
         )
-        for path in _url_candidates(_raw_path(request)):
+        raw = _raw_path(request)
+        candidates = list(_url_candidates(raw))
+        if raw.count("/") == 1 and len(raw) > 1:
+            # botocore signs a bucket-level SigV2 request's resource as "/bucket/", sends "/bucket".
+            candidates.append(raw + "/")
+        for path in candidates:
             split = urlsplit(f"http://host{path}" + (f"?{query}" if query else ""))
             expected = signer.get_signature(request.method, split, headers)
             if hmac.compare_digest(expected, signature):

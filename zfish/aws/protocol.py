@@ -121,6 +121,9 @@ class Service:
         headers.update(call.extra_headers)
         status = call.status or int(rendered["status_code"])
         body: Any = rendered["body"] if stream is None else stream
+        if call.request.method == "HEAD":
+            # An iterable body keeps the Content-Length the output shape set (a bytes body resets it).
+            body = []
         return Response(body, status=status, headers=headers)
 
     def error(self, operation: Any, error: AwsApiError, request_id: str) -> Response:

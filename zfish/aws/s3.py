@@ -310,6 +310,8 @@ class S3:
                 out["ContentLength"] = last - first + 1
                 out["ContentRange"] = f"bytes {first}-{last}/{info.size}"
                 call.status = 206
+                for name in CHECKSUM_FIELDS.values():
+                    out.pop(name, None)
         return out
 
     def get_object(self, call: Call) -> dict[str, Any]:
@@ -337,6 +339,9 @@ class S3:
                     first, last = rfirst, rlast
                     out["ContentRange"] = f"bytes {first}-{last}/{info.size}"
                     call.status = 206
+                    # The full object's checksum does not describe a range (S3 omits it too).
+                    for name in CHECKSUM_FIELDS.values():
+                        out.pop(name, None)
             out["ContentLength"] = max(0, last - first + 1)
             handle.seek(first)
             out["Body"] = _stream(handle, out["ContentLength"])
