@@ -141,7 +141,7 @@ class BodyReader:
                 self._check_chunk(extension, data)
             if size == 0:
                 break
-            if self._stream.read(2) != b"\r\n":
+            if self._read_exact(2) != b"\r\n":
                 raise _incomplete("an aws-chunked chunk is not followed by CRLF")
             yield self._take(data)
         self._read_trailers(signed)
@@ -151,10 +151,15 @@ class BodyReader:
             )
 
     def _read_exact(self, size: int) -> bytes:
-        data = self._stream.read(size) if size else b""
-        if len(data) != size:
-            raise _incomplete("an aws-chunked body ended inside a chunk")
-        return data
+        # Raw streams may return less than asked for; only an empty read is the end.
+        parts, remaining = [], size
+        while remaining > 0:
+            data = self._stream.read(remaining)
+            if not data:
+                raise _incomplete("an aws-chunked body ended inside a chunk")
+            parts.append(data)
+            remaining -= len(data)
+        return b"".join(parts)
 
     def _check_chunk(self, extension: str, data: bytes) -> None:
         key, _, signature = extension.partition("=")

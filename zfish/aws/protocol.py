@@ -93,7 +93,9 @@ class Service:
                 parser.parse(
                     {
                         "method": request.method,
-                        "values": request.values,
+                        # REST services take parameters from the query only: reading the form
+                        # would consume an object body sent as x-www-form-urlencoded.
+                        "values": request.args if self.protocol.startswith("rest") else request.values,
                         "headers": request.headers,
                         "body": body,
                         "url_path": request.path,
