@@ -1,0 +1,136 @@
+"""The unmodified aws CLI against ``zfish serve``: the seed's own upload script, ls, sync, cp, rm."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import subprocess
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.aws.conftest import Live, ServeProcess
+from zfish.settings import LakeLayout
+
+SEED_SCRIPT = Path(__file__).with_name("upload_to_s3.sh")
+BUCKET = "my-data-bucket"
+PREFIX = "use-cases/fish-demo"
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _run_seed_script(live: Live, data: Path, until: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    if shutil.which("jq") is None:
+        pytest.fail("the seed's upload script needs jq (Debian: apt-get install jq)", pytrace=False)
+    return subprocess.run(
+        ["bash", str(SEED_SCRIPT), str(data), BUCKET, PREFIX, until],
+        env=live.env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_the_seeds_upload_script_verbatim_then_crawl_and_etl_give_the_seed_numbers(
+    serve_process: ServeProcess, default_study: Path, spark: object, tmp_path: Path
+) -> None:
+    from zfish.catalog import crawler
+    from zfish.lake.upload import upload
+    from zfish.pipeline import job
+    from zfish.simulate import catalog_counts
+
+    live = serve_process.live
+    live.client().create_bucket(Bucket=BUCKET)
+    first = _run_seed_script(live, default_study, "2025-05-10", tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "Upload complete up to 2025-05-10" in first.stdout
+    layout = LakeLayout(root=serve_process.lake)
+
+    # Byte for byte what `zfish upload` writes (the same jq -c compaction).
+    reference = LakeLayout(root=tmp_path / "reference")
+    upload(default_study, reference, date(2025, 5, 10), show_progress=False)
+    assert _tree(layout.dataset) == _tree(reference.dataset)
+
+    crawler.crawl(layout)
+    report = job.run(spark, layout, job.EtlOptions(end_date=datetime(2025, 5, 10, 18)), show_progress=False)  # type: ignore[arg-type]
+    assert report.commit is not None and report.commit.num_inserts == 60
+    assert catalog_counts(layout) == {
+        "zebra_fish_demo.observations": 540,
+        "zebra_fish_demo.outcomes": 20,
+        "zebra_fish_demo.joined_fish_data": 60,
+    }
+
+    # The next evening's delivery: the same script over a folder holding only the new day
+    # (rerunning it over the whole study copies the same bytes again, 120 CLI calls).
+    delivery = tmp_path / "delivery"
+    for kind in ("observations", "images", "outcomes"):
+        shutil.copytree(default_study / kind / "day=2025-05-10", delivery / kind / "day=2025-05-10")
+    second = _run_seed_script(live, delivery, "2025-05-11", tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    crawler.crawl(layout)
+    job.run(spark, layout, job.EtlOptions(end_date=datetime(2025, 5, 11, 18)), show_progress=False)  # type: ignore[arg-type]
+    counts = catalog_counts(layout)
+    assert counts["zebra_fish_demo.outcomes"] == 25
+    assert counts["zebra_fish_demo.joined_fish_data"] == 75
+
+
+def test_ls_recursive_over_thousands_of_day_keys_and_page_size(endpoint: Live) -> None:
+    root = endpoint.root / BUCKET
+    keys = [f"{PREFIX}/observations/day=2025-{4 + d // 30:02d}-{1 + d % 30:02d}/fish_{i:04d}.json" for d in range(61) for i in range(52)]
+    for key in keys:
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"{}\n")
+    assert len(keys) > 3000
+    for extra in ([], ["--page-size", "100"]):
+        listed = endpoint.aws("s3", "ls", f"s3://{BUCKET}/", "--recursive", *extra).stdout.splitlines()
+        names = [line.split(None, 3)[3] for line in listed]
+        assert names == sorted(keys), extra
+    top = endpoint.aws("s3", "ls", f"s3://{BUCKET}/{PREFIX}/observations/").stdout.splitlines()
+    assert len(top) == 61 and all(line.strip().startswith("PRE day=") for line in top)
+
+
+def test_sync_both_ways_then_nothing_to_copy(endpoint: Live, tmp_path: Path) -> None:
+    source = tmp_path / "local"
+    for day in ("2025-04-01", "2025-04-02"):
+        folder = source / f"day={day}"
+        folder.mkdir(parents=True)
+        for i in range(30):
+            (folder / f"f{i}.json").write_bytes(os.urandom(100 + i))
+    endpoint.aws("s3", "mb", f"s3://{BUCKET}")
+    endpoint.aws("s3", "sync", str(source), f"s3://{BUCKET}/synced/")
+    assert _tree(endpoint.root / BUCKET / "synced") == _tree(source)
+    again = endpoint.aws("s3", "sync", str(source), f"s3://{BUCKET}/synced/")
+    assert "upload:" not in again.stdout
+    back = tmp_path / "back"
+    endpoint.aws("s3", "sync", f"s3://{BUCKET}/synced/", str(back))
+    assert _tree(back) == _tree(source)
+    back_again = endpoint.aws("s3", "sync", f"s3://{BUCKET}/synced/", str(back))
+    assert "download:" not in back_again.stdout
+
+
+def test_cp_of_a_50_mb_file_is_multipart_and_rm_recursive(endpoint: Live, tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(50 * 1024 * 1024))
+    endpoint.aws("s3", "mb", f"s3://{BUCKET}")
+    endpoint.aws("s3", "cp", str(big), f"s3://{BUCKET}/big/big.bin")
+    stored = endpoint.root / BUCKET / "big" / "big.bin"
+    assert filecmp.cmp(stored, big, shallow=False)
+    head = endpoint.client().head_object(Bucket=BUCKET, Key="big/big.bin")
+    assert head["ETag"].rstrip('"').split("-")[-1].isdigit() and "-" in head["ETag"]  # the multipart form
+    down = tmp_path / "down.bin"
+    endpoint.aws("s3", "cp", f"s3://{BUCKET}/big/big.bin", str(down))
+    assert filecmp.cmp(down, big, shallow=False)
+    endpoint.aws("s3", "cp", f"s3://{BUCKET}/big/big.bin", f"s3://{BUCKET}/copy/big.bin")
+    assert filecmp.cmp(endpoint.root / BUCKET / "copy" / "big.bin", big, shallow=False)
+    endpoint.aws("s3", "rm", f"s3://{BUCKET}/", "--recursive")
+    assert endpoint.aws("s3", "ls", f"s3://{BUCKET}/", "--recursive", check=False).stdout == ""
+    assert list((endpoint.root / BUCKET).iterdir()) == []
