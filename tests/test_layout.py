@@ -2,7 +2,7 @@
 
 Layers, lowest first: the shared small modules; the generic Hudi writer; the
 study's table definition; then the stages generator -> lake -> catalog ->
-pipeline; the simulation that chains them; the ML end; the command line. A
+pipeline; the simulation that chains them; the ML end; the AWS endpoint; the command line. A
 module may import its own layer or a lower one, never a higher one, and the
 module graph (lazy imports inside functions included) has no cycle.
 """
@@ -36,6 +36,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("zfish.pipeline",),
     ("zfish.simulate",),
     ("zfish.ml",),
+    # The AWS endpoint: a floor above every stage, which none of them imports.
+    ("zfish.aws",),
     ("zfish.cli", "zfish.__main__"),
 ]
 

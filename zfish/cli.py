@@ -679,12 +679,39 @@ def timeline_cmd(settings: Settings, table_location: str | None) -> None:
 
 
 @cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless given).")
-@click.option("--port", type=int, default=4566, show_default=True, help="Port (LocalStack's 4566; 0 picks a free one).")
-@click.option("--access-key", default=None, help="Access key id to accept [default: $ZFISH_AWS_ACCESS_KEY_ID or test].")
-@click.option("--secret-key", default=None, help="Secret key to accept [default: $ZFISH_AWS_SECRET_ACCESS_KEY or test].")
-@click.option("--region", default="us-east-1", show_default=True, help="The region the endpoint reports.")
-@click.option("--max-body-mb", type=int, default=5 * 1024, show_default=True, help="Largest request body accepted (MiB).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (loopback unless given).",
+)
+@click.option(
+    "--port",
+    type=int,
+    default=4566,
+    show_default=True,
+    help="Port (LocalStack's 4566; 0 picks a free one).",
+)
+@click.option(
+    "--access-key",
+    default=None,
+    help="Access key id to accept [default: $ZFISH_AWS_ACCESS_KEY_ID or test].",
+)
+@click.option(
+    "--secret-key",
+    default=None,
+    help="Secret key to accept [default: $ZFISH_AWS_SECRET_ACCESS_KEY or test].",
+)
+@click.option(
+    "--region", default="us-east-1", show_default=True, help="The region the endpoint reports."
+)
+@click.option(
+    "--max-body-mb",
+    type=int,
+    default=5 * 1024,
+    show_default=True,
+    help="Largest request body accepted (MiB).",
+)
 @click.option("--log-requests", is_flag=True, help="Log every request to stderr.")
 @shared_options
 @handle_errors

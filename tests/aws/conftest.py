@@ -60,7 +60,9 @@ class Live:
         options.update(kwargs)
         return boto3.session.Session().client(service, **options)
 
-    def aws(self, *args: str, check: bool = True, timeout: float = 600, **extra: str) -> subprocess.CompletedProcess[str]:
+    def aws(
+        self, *args: str, check: bool = True, timeout: float = 600, **extra: str
+    ) -> subprocess.CompletedProcess[str]:
         """The real aws CLI (awscli from PyPI, in this venv)."""
         result = subprocess.run(
             [str(BIN / "aws"), *args],
@@ -70,7 +72,9 @@ class Live:
             timeout=timeout,
         )
         if check and result.returncode != 0:
-            raise AssertionError(f"aws {' '.join(args)} exited {result.returncode}:\n{result.stderr[-3000:]}")
+            raise AssertionError(
+                f"aws {' '.join(args)} exited {result.returncode}:\n{result.stderr[-3000:]}"
+            )
         return result
 
     @property
@@ -117,7 +121,9 @@ class ServeProcess:
         return self.process.returncode, out
 
 
-def start_serve(lake: Path, *args: str, home: Path | None = None, env: dict[str, str] | None = None) -> ServeProcess:
+def start_serve(
+    lake: Path, *args: str, home: Path | None = None, env: dict[str, str] | None = None
+) -> ServeProcess:
     """``zfish serve`` as a user runs it, on a free port; waits for its banner."""
     process = subprocess.Popen(
         [str(BIN / "zfish"), "--lake", str(lake), "serve", "--port", "0", *args],
@@ -136,7 +142,14 @@ def start_serve(lake: Path, *args: str, home: Path | None = None, env: dict[str,
         lines.append(line)
         if line.startswith("zfish serve:") and "AWS_ENDPOINT_URL=" in line:
             url = line.split("AWS_ENDPOINT_URL=", 1)[1].split()[0]
-            return ServeProcess(process, url, line.strip(), lake, home or lake.parent / "aws-home", "".join(lines[:-1]))
+            return ServeProcess(
+                process,
+                url,
+                line.strip(),
+                lake,
+                home or lake.parent / "aws-home",
+                "".join(lines[:-1]),
+            )
     process.kill()
     raise AssertionError("zfish serve printed no banner:\n" + "".join(lines))
 

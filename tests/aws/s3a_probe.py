@@ -49,15 +49,21 @@ def main(url: str, rows_path: str, out: str) -> None:
     results["image_ids"] = sorted(r.image_id for r in observations.select("image_id").collect())
 
     exported = "s3a://my-data-bucket/exports/observations_parquet/"
-    observations.select("image_id", "fish_id", "day").write.mode("overwrite").partitionBy("day").parquet(exported)
-    results["parquet_image_ids"] = sorted(r.image_id for r in spark.read.parquet(exported).select("image_id").collect())
+    observations.select("image_id", "fish_id", "day").write.mode("overwrite").partitionBy(
+        "day"
+    ).parquet(exported)
+    results["parquet_image_ids"] = sorted(
+        r.image_id for r in spark.read.parquet(exported).select("image_id").collect()
+    )
 
     table = f"{base}/processed/s3a_joined_fish_data"
     rows = spark.read.parquet(rows_path)
     options = spark_hudi_options(TABLE_SPEC, {})
     rows.write.format("hudi").options(**options).mode("append").save(table)
     # A second commit through s3a: an upsert of changed rows.
-    changed = rows.orderBy("image_id").limit(5).withColumn("length_mm", F.col("length_mm") + F.lit(100.0))
+    changed = (
+        rows.orderBy("image_id").limit(5).withColumn("length_mm", F.col("length_mm") + F.lit(100.0))
+    )
     changed.write.format("hudi").options(**options).mode("append").save(table)
     snapshot = spark.read.format("hudi").load(table)
     results["hudi_rows"] = snapshot.count()

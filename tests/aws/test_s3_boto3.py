@@ -75,7 +75,9 @@ def test_buckets_are_the_lake_root_folders(endpoint: Live) -> None:
     assert not (endpoint.root / "alpha-bucket").exists()
 
 
-def test_every_paginator_returns_each_key_once_over_day_partitions(s3: object, endpoint: Live) -> None:
+def test_every_paginator_returns_each_key_once_over_day_partitions(
+    s3: object, endpoint: Live
+) -> None:
     keys = _day_keys(41, 30)  # 1,230 keys, page boundaries fall inside day= folders
     _write_directly(endpoint.root, keys)
     expected = sorted(keys)
@@ -84,7 +86,9 @@ def test_every_paginator_returns_each_key_once_over_day_partitions(s3: object, e
             paginator = s3.get_paginator(operation)  # type: ignore[attr-defined]
             seen = [
                 obj["Key"]
-                for page in paginator.paginate(Bucket=BUCKET, PaginationConfig={"PageSize": page_size})
+                for page in paginator.paginate(
+                    Bucket=BUCKET, PaginationConfig={"PageSize": page_size}
+                )
                 for obj in page.get("Contents", [])
             ]
             assert seen == expected, (operation, page_size)
@@ -104,7 +108,11 @@ def test_every_paginator_returns_each_key_once_over_day_partitions(s3: object, e
     assert prefixes == sorted({k.rsplit("/", 1)[0] + "/" for k in keys})
     # StartAfter in the middle of a day.
     after = expected[500]
-    rest = [o["Key"] for page in paginator.paginate(Bucket=BUCKET, StartAfter=after) for o in page.get("Contents", [])]
+    rest = [
+        o["Key"]
+        for page in paginator.paginate(Bucket=BUCKET, StartAfter=after)
+        for o in page.get("Contents", [])
+    ]
     assert rest == expected[501:]
 
 
@@ -121,7 +129,9 @@ def test_listing_orders_keys_as_s3_does_not_as_folders_do(s3: object) -> None:
     assert [p["Prefix"] for p in dashed["CommonPrefixes"]] == ["a-"]
 
 
-def test_a_file_copied_into_the_lake_is_an_object_with_its_md5(s3: object, endpoint: Live, tmp_path: Path) -> None:
+def test_a_file_copied_into_the_lake_is_an_object_with_its_md5(
+    s3: object, endpoint: Live, tmp_path: Path
+) -> None:
     source = tmp_path / "fish.json"
     source.write_bytes(b'{"fish_id": "F1"}\n' * 100)
     target = endpoint.root / BUCKET / "use-cases" / "fish.json"
@@ -132,23 +142,41 @@ def test_a_file_copied_into_the_lake_is_an_object_with_its_md5(s3: object, endpo
     assert head["ETag"] == f'"{hashlib.md5(source.read_bytes()).hexdigest()}"'
     assert head["LastModified"] == datetime.fromtimestamp(int(target.stat().st_mtime), UTC)
     listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="use-cases/")["Contents"]  # type: ignore[attr-defined]
-    assert [(o["Key"], o["ETag"], o["Size"]) for o in listed] == [("use-cases/fish.json", head["ETag"], head["ContentLength"])]
+    assert [(o["Key"], o["ETag"], o["Size"]) for o in listed] == [
+        ("use-cases/fish.json", head["ETag"], head["ContentLength"])
+    ]
     # Rewritten in place: the new content's ETag, not a stale cached one.
     target.write_bytes(b"changed")
-    assert s3.head_object(Bucket=BUCKET, Key="use-cases/fish.json")["ETag"] == f'"{hashlib.md5(b"changed").hexdigest()}"'  # type: ignore[attr-defined]
+    assert (
+        s3.head_object(Bucket=BUCKET, Key="use-cases/fish.json")["ETag"]
+        == f'"{hashlib.md5(b"changed").hexdigest()}"'
+    )  # type: ignore[attr-defined]
 
 
 def test_put_writes_the_bytes_the_crawler_reads(s3: object, endpoint: Live) -> None:
     body = b'{"image_id": "I1", "length_mm": 3.25}\n'
-    put = s3.put_object(Bucket=BUCKET, Key="use-cases/fish-demo/observations/day=2025-04-02/o.json", Body=body, ContentType="application/json", Metadata={"Source": "test"})  # type: ignore[attr-defined]
+    put = s3.put_object(
+        Bucket=BUCKET,
+        Key="use-cases/fish-demo/observations/day=2025-04-02/o.json",
+        Body=body,
+        ContentType="application/json",
+        Metadata={"Source": "test"},
+    )  # type: ignore[attr-defined]
     assert put["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
-    assert (endpoint.root / BUCKET / "use-cases/fish-demo/observations/day=2025-04-02/o.json").read_bytes() == body
+    assert (
+        endpoint.root / BUCKET / "use-cases/fish-demo/observations/day=2025-04-02/o.json"
+    ).read_bytes() == body
     got = s3.get_object(Bucket=BUCKET, Key="use-cases/fish-demo/observations/day=2025-04-02/o.json")  # type: ignore[attr-defined]
     assert got["Body"].read() == body
     assert got["ContentType"] == "application/json"
     assert got["Metadata"] == {"source": "test"}
     # Nothing of zfish's bookkeeping is left beside the object.
-    assert sorted(p.name for p in (endpoint.root / BUCKET / "use-cases/fish-demo/observations/day=2025-04-02").iterdir()) == ["o.json"]
+    assert sorted(
+        p.name
+        for p in (
+            endpoint.root / BUCKET / "use-cases/fish-demo/observations/day=2025-04-02"
+        ).iterdir()
+    ) == ["o.json"]
 
 
 def test_ranges_and_conditional_reads(s3: object) -> None:
@@ -158,10 +186,13 @@ def test_ranges_and_conditional_reads(s3: object) -> None:
     assert part["Body"].read() == body[10:20]
     assert part["ContentRange"] == f"bytes 10-19/{len(body)}"
     assert s3.get_object(Bucket=BUCKET, Key="r.bin", Range="bytes=-5")["Body"].read() == body[-5:]  # type: ignore[attr-defined]
-    assert s3.get_object(Bucket=BUCKET, Key="r.bin", Range="bytes=1000-")["Body"].read() == body[1000:]  # type: ignore[attr-defined]
+    assert (
+        s3.get_object(Bucket=BUCKET, Key="r.bin", Range="bytes=1000-")["Body"].read() == body[1000:]
+    )  # type: ignore[attr-defined]
     with pytest.raises(ClientError) as beyond:
         s3.get_object(Bucket=BUCKET, Key="r.bin", Range="bytes=5000-6000")  # type: ignore[attr-defined]
-    assert _code(beyond) == "InvalidRange" and _status(beyond) == 416
+    assert _code(beyond) == "InvalidRange"
+    assert _status(beyond) == 416
     assert s3.get_object(Bucket=BUCKET, Key="r.bin", IfMatch=etag)["Body"].read() == body  # type: ignore[attr-defined]
     with pytest.raises(ClientError) as precondition:
         s3.get_object(Bucket=BUCKET, Key="r.bin", IfMatch='"0000"')  # type: ignore[attr-defined]
@@ -174,14 +205,17 @@ def test_ranges_and_conditional_reads(s3: object) -> None:
         s3.get_object(Bucket=BUCKET, Key="r.bin", IfModifiedSince=future)  # type: ignore[attr-defined]
     assert _status(unchanged) == 304
     with pytest.raises(ClientError) as changed:
-        s3.get_object(Bucket=BUCKET, Key="r.bin", IfUnmodifiedSince=datetime(2000, 1, 1, tzinfo=UTC))  # type: ignore[attr-defined]
+        s3.get_object(
+            Bucket=BUCKET, Key="r.bin", IfUnmodifiedSince=datetime(2000, 1, 1, tzinfo=UTC)
+        )  # type: ignore[attr-defined]
     assert _status(changed) == 412
 
 
 def test_missing_things_have_s3s_error_codes(s3: object) -> None:
     with pytest.raises(ClientError) as no_key:
         s3.get_object(Bucket=BUCKET, Key="nope.json")  # type: ignore[attr-defined]
-    assert _code(no_key) == "NoSuchKey" and _status(no_key) == 404
+    assert _code(no_key) == "NoSuchKey"
+    assert _status(no_key) == 404
     with pytest.raises(ClientError) as no_bucket:
         s3.get_object(Bucket="missing-bucket", Key="x")  # type: ignore[attr-defined]
     assert _code(no_bucket) == "NoSuchBucket"
@@ -214,7 +248,9 @@ def test_the_catalog_and_temporary_files_are_out_of_reach(s3: object, endpoint: 
         s3.get_object(Bucket=BUCKET, Key="use-cases/fish-demo/_catalog/catalog.duckdb")  # type: ignore[attr-defined]
     assert _code(excinfo) == "AccessDenied"
     with pytest.raises(ClientError):
-        s3.put_object(Bucket=BUCKET, Key="use-cases/fish-demo/_catalog/catalog.duckdb", Body=b"evil")  # type: ignore[attr-defined]
+        s3.put_object(
+            Bucket=BUCKET, Key="use-cases/fish-demo/_catalog/catalog.duckdb", Body=b"evil"
+        )  # type: ignore[attr-defined]
     assert (catalog / "catalog.duckdb").read_bytes() == b"db"
     assert ".zfish-s3" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]  # type: ignore[attr-defined]
 
@@ -234,7 +270,9 @@ def test_folder_markers_are_not_objects_of_4096_bytes(s3: object, endpoint: Live
     started = time.monotonic()
     s3.delete_object(Bucket=BUCKET, Key="out/")  # type: ignore[attr-defined]
     assert time.monotonic() - started < 2
-    assert [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="out")["Contents"]] == ["out/part-0.parquet"]  # type: ignore[attr-defined]
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="out")["Contents"]] == [
+        "out/part-0.parquet"
+    ]  # type: ignore[attr-defined]
     # The last object gone, its prefix is gone too.
     s3.delete_object(Bucket=BUCKET, Key="out/part-0.parquet")  # type: ignore[attr-defined]
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="out")  # type: ignore[attr-defined]
@@ -256,9 +294,13 @@ def test_content_md5_and_checksum_mismatches_write_nothing(s3: object, endpoint:
 
 
 @pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"])
-def test_modern_sdk_checksums_are_verified_and_returned(s3: object, endpoint: Live, algorithm: str) -> None:
+def test_modern_sdk_checksums_are_verified_and_returned(
+    s3: object, endpoint: Live, algorithm: str
+) -> None:
     body = os.urandom(70_000)
-    put = s3.put_object(Bucket=BUCKET, Key=f"c-{algorithm}.bin", Body=body, ChecksumAlgorithm=algorithm)  # type: ignore[attr-defined]
+    put = s3.put_object(
+        Bucket=BUCKET, Key=f"c-{algorithm}.bin", Body=body, ChecksumAlgorithm=algorithm
+    )  # type: ignore[attr-defined]
     assert f"Checksum{algorithm}" in put
     got = s3.get_object(Bucket=BUCKET, Key=f"c-{algorithm}.bin", ChecksumMode="ENABLED")  # type: ignore[attr-defined]
     assert got[f"Checksum{algorithm}"] == put[f"Checksum{algorithm}"]
@@ -282,7 +324,9 @@ def test_aws_chunked_signed_streaming_bodies(endpoint: Live) -> None:
     scope = f"{stamp[:8]}/us-east-1/s3/aws4_request"
     url = f"{endpoint.url}/{BUCKET}/streamed.bin"
     chunks = [payload[i : i + chunk_size] for i in range(0, len(payload), chunk_size)] + [b""]
-    encoded_length = sum(len(f"{len(c):x};chunk-signature={'0' * 64}\r\n") + len(c) + 2 for c in chunks)
+    encoded_length = sum(
+        len(f"{len(c):x};chunk-signature={'0' * 64}\r\n") + len(c) + 2 for c in chunks
+    )
 
     def build(tamper: bool) -> urllib.request.Request:
         request = AWSRequest(
@@ -309,7 +353,16 @@ def test_aws_chunked_signed_streaming_bodies(endpoint: Live) -> None:
             key = hmac.new(key, part.encode(), hashlib.sha256).digest()
         previous, body = seed, b""
         for index, chunk in enumerate(chunks):
-            text = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", stamp, scope, previous, hashlib.sha256(b"").hexdigest(), hashlib.sha256(chunk).hexdigest()])
+            text = "\n".join(
+                [
+                    "AWS4-HMAC-SHA256-PAYLOAD",
+                    stamp,
+                    scope,
+                    previous,
+                    hashlib.sha256(b"").hexdigest(),
+                    hashlib.sha256(chunk).hexdigest(),
+                ]
+            )
             signature = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
             previous = signature
             sent = chunk
@@ -321,26 +374,41 @@ def test_aws_chunked_signed_streaming_bodies(endpoint: Live) -> None:
     with pytest.raises(urllib.error.HTTPError) as tampered:
         urllib.request.urlopen(build(tamper=True), timeout=30)
     detail = tampered.value.read()
-    assert tampered.value.code == 403 and b"SignatureDoesNotMatch" in detail, detail
+    assert tampered.value.code == 403
+    assert b"SignatureDoesNotMatch" in detail
     assert not (endpoint.root / BUCKET / "streamed.bin").exists()
     with urllib.request.urlopen(build(tamper=False), timeout=30) as response:
         assert response.status == 200
     assert (endpoint.root / BUCKET / "streamed.bin").read_bytes() == payload
-    assert s3.head_object(Bucket=BUCKET, Key="streamed.bin")["ETag"] == f'"{hashlib.md5(payload).hexdigest()}"'
+    assert (
+        s3.head_object(Bucket=BUCKET, Key="streamed.bin")["ETag"]
+        == f'"{hashlib.md5(payload).hexdigest()}"'
+    )
 
 
 def test_copy_delete_and_delete_objects(s3: object, endpoint: Live) -> None:
     s3.put_object(Bucket=BUCKET, Key="src/a.json", Body=b"A", ContentType="application/json")  # type: ignore[attr-defined]
-    copied = s3.copy_object(Bucket=BUCKET, Key="dst/a.json", CopySource={"Bucket": BUCKET, "Key": "src/a.json"})  # type: ignore[attr-defined]
+    copied = s3.copy_object(
+        Bucket=BUCKET, Key="dst/a.json", CopySource={"Bucket": BUCKET, "Key": "src/a.json"}
+    )  # type: ignore[attr-defined]
     assert copied["CopyObjectResult"]["ETag"] == f'"{hashlib.md5(b"A").hexdigest()}"'
     assert s3.get_object(Bucket=BUCKET, Key="dst/a.json")["ContentType"] == "application/json"  # type: ignore[attr-defined]
     with pytest.raises(ClientError) as itself:
-        s3.copy_object(Bucket=BUCKET, Key="src/a.json", CopySource={"Bucket": BUCKET, "Key": "src/a.json"})  # type: ignore[attr-defined]
+        s3.copy_object(
+            Bucket=BUCKET, Key="src/a.json", CopySource={"Bucket": BUCKET, "Key": "src/a.json"}
+        )  # type: ignore[attr-defined]
     assert _code(itself) == "InvalidRequest"
     for i in range(5):
         s3.put_object(Bucket=BUCKET, Key=f"many/{i}.json", Body=b"x")  # type: ignore[attr-defined]
-    result = s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": f"many/{i}.json"} for i in range(5)] + [{"Key": "never-there"}]})  # type: ignore[attr-defined]
-    assert sorted(d["Key"] for d in result["Deleted"]) == sorted([f"many/{i}.json" for i in range(5)] + ["never-there"])
+    result = s3.delete_objects(
+        Bucket=BUCKET,
+        Delete={
+            "Objects": [{"Key": f"many/{i}.json"} for i in range(5)] + [{"Key": "never-there"}]
+        },
+    )  # type: ignore[attr-defined]
+    assert sorted(d["Key"] for d in result["Deleted"]) == sorted(
+        [f"many/{i}.json" for i in range(5)] + ["never-there"]
+    )
     assert not (endpoint.root / BUCKET / "many").exists()
     s3.delete_object(Bucket=BUCKET, Key="dst/a.json")  # type: ignore[attr-defined]
     s3.delete_object(Bucket=BUCKET, Key="dst/a.json")  # absent: still 204, as in S3  # type: ignore[attr-defined]
@@ -350,32 +418,51 @@ def test_copy_delete_and_delete_objects(s3: object, endpoint: Live) -> None:
 def test_multipart_upload_lifecycle(s3: object, endpoint: Live) -> None:
     part_size = 5 * 1024 * 1024
     parts_data = [os.urandom(part_size), os.urandom(part_size), os.urandom(1234)]
-    upload = s3.create_multipart_upload(Bucket=BUCKET, Key="big/data.bin", ContentType="application/x-test")  # type: ignore[attr-defined]
+    upload = s3.create_multipart_upload(
+        Bucket=BUCKET, Key="big/data.bin", ContentType="application/x-test"
+    )  # type: ignore[attr-defined]
     upload_id = upload["UploadId"]
     etags = []
     for number, data in enumerate(parts_data, start=1):
-        etags.append(s3.upload_part(Bucket=BUCKET, Key="big/data.bin", UploadId=upload_id, PartNumber=number, Body=data)["ETag"])  # type: ignore[attr-defined]
+        etags.append(
+            s3.upload_part(
+                Bucket=BUCKET, Key="big/data.bin", UploadId=upload_id, PartNumber=number, Body=data
+            )["ETag"]
+        )  # type: ignore[attr-defined]
     # In progress: listed as an upload, invisible as an object and in the lake.
     uploads = s3.list_multipart_uploads(Bucket=BUCKET)["Uploads"]  # type: ignore[attr-defined]
     assert [(u["Key"], u["UploadId"]) for u in uploads] == [("big/data.bin", upload_id)]
-    assert [p["PartNumber"] for p in s3.list_parts(Bucket=BUCKET, Key="big/data.bin", UploadId=upload_id)["Parts"]] == [1, 2, 3]  # type: ignore[attr-defined]
+    assert [
+        p["PartNumber"]
+        for p in s3.list_parts(Bucket=BUCKET, Key="big/data.bin", UploadId=upload_id)["Parts"]
+    ] == [1, 2, 3]  # type: ignore[attr-defined]
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)  # type: ignore[attr-defined]
     assert not (endpoint.root / BUCKET / "big").exists()
     with pytest.raises(ClientError) as wrong:
-        s3.complete_multipart_upload(Bucket=BUCKET, Key="big/data.bin", UploadId=upload_id, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": '"00"'}]})  # type: ignore[attr-defined]
+        s3.complete_multipart_upload(
+            Bucket=BUCKET,
+            Key="big/data.bin",
+            UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": '"00"'}]},
+        )  # type: ignore[attr-defined]
     assert _code(wrong) == "InvalidPart"
     done = s3.complete_multipart_upload(  # type: ignore[attr-defined]
         Bucket=BUCKET,
         Key="big/data.bin",
         UploadId=upload_id,
-        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, start=1)]},
+        MultipartUpload={
+            "Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, start=1)]
+        },
     )
     whole = b"".join(parts_data)
-    expected_etag = hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts_data)).hexdigest() + "-3"
+    expected_etag = (
+        hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts_data)).hexdigest() + "-3"
+    )
     assert done["ETag"] == f'"{expected_etag}"'
     assert (endpoint.root / BUCKET / "big/data.bin").read_bytes() == whole
     head = s3.head_object(Bucket=BUCKET, Key="big/data.bin")  # type: ignore[attr-defined]
-    assert head["ETag"] == f'"{expected_etag}"' and head["ContentType"] == "application/x-test"
+    assert head["ETag"] == f'"{expected_etag}"'
+    assert head["ContentType"] == "application/x-test"
     assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []  # type: ignore[attr-defined]
     # Abort leaves nothing.
     other = s3.create_multipart_upload(Bucket=BUCKET, Key="big/aborted.bin")["UploadId"]  # type: ignore[attr-defined]
@@ -389,9 +476,21 @@ def test_multipart_etags_survive_a_restart(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     first = start_in_thread(lake)
     try:
-        s3 = first and __import__("tests.aws.conftest", fromlist=["Live"]).Live(first.url, first.context.layout, tmp_path).client()
+        s3 = (
+            first
+            and __import__("tests.aws.conftest", fromlist=["Live"])
+            .Live(first.url, first.context.layout, tmp_path)
+            .client()
+        )
         s3.create_bucket(Bucket=BUCKET)
-        s3.upload_fileobj(__import__("io").BytesIO(os.urandom(9 * 1024 * 1024)), BUCKET, "mp.bin", Config=__import__("boto3").s3.transfer.TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024))
+        s3.upload_fileobj(
+            __import__("io").BytesIO(os.urandom(9 * 1024 * 1024)),
+            BUCKET,
+            "mp.bin",
+            Config=__import__("boto3").s3.transfer.TransferConfig(
+                multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024
+            ),
+        )
         etag = s3.head_object(Bucket=BUCKET, Key="mp.bin")["ETag"]
     finally:
         first.stop()
@@ -405,30 +504,43 @@ def test_multipart_etags_survive_a_restart(tmp_path: Path) -> None:
 
 
 def test_presigned_get_and_put_urls(s3: object) -> None:
-    put_url = s3.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "pre/signed.txt", "ContentType": "text/plain"}, ExpiresIn=60)  # type: ignore[attr-defined]
+    put_url = s3.generate_presigned_url(
+        "put_object",
+        Params={"Bucket": BUCKET, "Key": "pre/signed.txt", "ContentType": "text/plain"},
+        ExpiresIn=60,
+    )  # type: ignore[attr-defined]
     # The Content-Type is part of what was signed, so the uploader sends the same one.
-    request = urllib.request.Request(put_url, data=b"through a URL", method="PUT", headers={"Content-Type": "text/plain"})
+    request = urllib.request.Request(
+        put_url, data=b"through a URL", method="PUT", headers={"Content-Type": "text/plain"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
-    get_url = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "pre/signed.txt"}, ExpiresIn=60)  # type: ignore[attr-defined]
+    get_url = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": BUCKET, "Key": "pre/signed.txt"}, ExpiresIn=60
+    )  # type: ignore[attr-defined]
     with urllib.request.urlopen(get_url, timeout=10) as response:
         assert response.read() == b"through a URL"
     # A tampered URL and an expired one are refused.
     with pytest.raises(urllib.error.HTTPError) as tampered:
         urllib.request.urlopen(get_url.replace("pre/signed.txt", "pre/other.txt"), timeout=10)
     assert tampered.value.code == 403
-    expired = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "pre/signed.txt"}, ExpiresIn=1)  # type: ignore[attr-defined]
+    expired = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": BUCKET, "Key": "pre/signed.txt"}, ExpiresIn=1
+    )  # type: ignore[attr-defined]
     time.sleep(2.5)
     with pytest.raises(urllib.error.HTTPError) as late:
         urllib.request.urlopen(expired, timeout=10)
-    assert late.value.code == 403 and b"expired" in late.value.read()
+    assert late.value.code == 403
+    assert b"expired" in late.value.read()
 
 
 def test_presigned_sigv2_urls(endpoint: Live) -> None:
     s3 = endpoint.client(config=Config(signature_version="s3"))
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(Bucket=BUCKET, Key="v2.txt", Body=b"old style")
-    url = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "v2.txt"}, ExpiresIn=60)
+    url = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": BUCKET, "Key": "v2.txt"}, ExpiresIn=60
+    )
     assert "AWSAccessKeyId=" in url
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.read() == b"old style"

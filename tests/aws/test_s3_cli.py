@@ -20,10 +20,16 @@ PREFIX = "use-cases/fish-demo"
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
-def _run_seed_script(live: Live, data: Path, until: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run_seed_script(
+    live: Live, data: Path, until: str, cwd: Path
+) -> subprocess.CompletedProcess[str]:
     if shutil.which("jq") is None:
         pytest.fail("the seed's upload script needs jq (Debian: apt-get install jq)", pytrace=False)
     return subprocess.run(
@@ -60,8 +66,11 @@ def test_the_seeds_upload_script_verbatim_then_crawl_and_etl_give_the_seed_numbe
     assert _tree(layout.dataset) == _tree(reference.dataset)
 
     crawler.crawl(layout)
-    report = job.run(spark, layout, job.EtlOptions(end_date=datetime(2025, 5, 10, 18)), show_progress=False)  # type: ignore[arg-type]
-    assert report.commit is not None and report.commit.num_inserts == 60
+    report = job.run(
+        spark, layout, job.EtlOptions(end_date=datetime(2025, 5, 10, 18)), show_progress=False
+    )  # type: ignore[arg-type]
+    assert report.commit is not None
+    assert report.commit.num_inserts == 60
     assert catalog_counts(layout) == {
         "zebra_fish_demo.observations": 540,
         "zebra_fish_demo.outcomes": 20,
@@ -84,18 +93,25 @@ def test_the_seeds_upload_script_verbatim_then_crawl_and_etl_give_the_seed_numbe
 
 def test_ls_recursive_over_thousands_of_day_keys_and_page_size(endpoint: Live) -> None:
     root = endpoint.root / BUCKET
-    keys = [f"{PREFIX}/observations/day=2025-{4 + d // 30:02d}-{1 + d % 30:02d}/fish_{i:04d}.json" for d in range(61) for i in range(52)]
+    keys = [
+        f"{PREFIX}/observations/day=2025-{4 + d // 30:02d}-{1 + d % 30:02d}/fish_{i:04d}.json"
+        for d in range(61)
+        for i in range(52)
+    ]
     for key in keys:
         path = root / key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"{}\n")
     assert len(keys) > 3000
     for extra in ([], ["--page-size", "100"]):
-        listed = endpoint.aws("s3", "ls", f"s3://{BUCKET}/", "--recursive", *extra).stdout.splitlines()
+        listed = endpoint.aws(
+            "s3", "ls", f"s3://{BUCKET}/", "--recursive", *extra
+        ).stdout.splitlines()
         names = [line.split(None, 3)[3] for line in listed]
         assert names == sorted(keys), extra
     top = endpoint.aws("s3", "ls", f"s3://{BUCKET}/{PREFIX}/observations/").stdout.splitlines()
-    assert len(top) == 61 and all(line.strip().startswith("PRE day=") for line in top)
+    assert len(top) == 61
+    assert all(line.strip().startswith("PRE day=") for line in top)
 
 
 def test_sync_both_ways_then_nothing_to_copy(endpoint: Live, tmp_path: Path) -> None:
@@ -125,7 +141,8 @@ def test_cp_of_a_50_mb_file_is_multipart_and_rm_recursive(endpoint: Live, tmp_pa
     stored = endpoint.root / BUCKET / "big" / "big.bin"
     assert filecmp.cmp(stored, big, shallow=False)
     head = endpoint.client().head_object(Bucket=BUCKET, Key="big/big.bin")
-    assert head["ETag"].rstrip('"').split("-")[-1].isdigit() and "-" in head["ETag"]  # the multipart form
+    assert head["ETag"].rstrip('"').split("-")[-1].isdigit()
+    assert "-" in head["ETag"]
     down = tmp_path / "down.bin"
     endpoint.aws("s3", "cp", f"s3://{BUCKET}/big/big.bin", str(down))
     assert filecmp.cmp(down, big, shallow=False)

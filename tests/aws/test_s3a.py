@@ -32,7 +32,11 @@ def s3a_classpath() -> list[Path]:
 
 
 def test_spark_s3a_reads_json_writes_parquet_and_hudi_writes_the_table(
-    serve_process: ServeProcess, default_study: Path, spark: object, s3a_classpath: list[Path], tmp_path: Path
+    serve_process: ServeProcess,
+    default_study: Path,
+    spark: object,
+    s3a_classpath: list[Path],
+    tmp_path: Path,
 ) -> None:
     from zfish.simulate import evening
 

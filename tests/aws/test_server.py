@@ -24,7 +24,12 @@ def _code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
 def test_banner_names_the_url_and_the_environment_to_export(serve_process: ServeProcess) -> None:
     banner = serve_process.banner
     assert serve_process.url.startswith("http://127.0.0.1:")
-    for part in (f"AWS_ENDPOINT_URL={serve_process.url}", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1"):
+    for part in (
+        f"AWS_ENDPOINT_URL={serve_process.url}",
+        "AWS_ACCESS_KEY_ID=test",
+        "AWS_SECRET_ACCESS_KEY=test",
+        "AWS_DEFAULT_REGION=us-east-1",
+    ):
         assert part in banner
 
 
@@ -65,13 +70,15 @@ def test_a_port_in_use_is_exit_5_with_the_fix(tmp_path: Path) -> None:
             timeout=60,
         )
     assert result.returncode == 5
-    assert f"port {port}" in result.stderr and "--port" in result.stderr
+    assert f"port {port}" in result.stderr
+    assert "--port" in result.stderr
 
 
 def test_a_non_loopback_host_warns(tmp_path: Path) -> None:
     served = start_serve(tmp_path / "lake", "--host", "0.0.0.0")
     served.stop()
-    assert "warning:" in served.before and "not loopback" in served.before
+    assert "warning:" in served.before
+    assert "not loopback" in served.before
 
 
 def test_aws_cli_sts_get_caller_identity(serve_process: ServeProcess, tmp_path: Path) -> None:
@@ -121,7 +128,12 @@ def test_configured_credentials_replace_the_default(tmp_path: Path) -> None:
     try:
         assert "AWS_ACCESS_KEY_ID=AKIAZFISH" in served.banner
         live = served.live
-        assert live.client(aws_access_key_id="AKIAZFISH", aws_secret_access_key="s3cr3t").list_buckets()["Buckets"] == []
+        assert (
+            live.client(
+                aws_access_key_id="AKIAZFISH", aws_secret_access_key="s3cr3t"
+            ).list_buckets()["Buckets"]
+            == []
+        )
         with pytest.raises(ClientError) as excinfo:
             live.client().list_buckets()
         assert _code(excinfo) == "InvalidAccessKeyId"

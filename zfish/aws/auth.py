@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from botocore.auth import HmacV1Auth, S3SigV4Auth, SigV4Auth
@@ -52,7 +51,9 @@ class CredentialStore:
     secrets: dict[str, str]
 
     @classmethod
-    def single(cls, access_key: str | None = None, secret_key: str | None = None) -> CredentialStore:
+    def single(
+        cls, access_key: str | None = None, secret_key: str | None = None
+    ) -> CredentialStore:
         key = access_key or os.environ.get(ENV_ACCESS_KEY) or DEFAULT_ACCESS_KEY
         secret = secret_key or os.environ.get(ENV_SECRET_KEY) or DEFAULT_SECRET_KEY
         return cls({key: secret})
@@ -76,7 +77,9 @@ class Verified:
 
     def chunk_signature(self, previous: str, chunk_sha256: str) -> str:
         """The signature of one aws-chunked chunk (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)."""
-        return self._chain("AWS4-HMAC-SHA256-PAYLOAD", previous, _EMPTY_SHA256 + "\n" + chunk_sha256)
+        return self._chain(
+            "AWS4-HMAC-SHA256-PAYLOAD", previous, _EMPTY_SHA256 + "\n" + chunk_sha256
+        )
 
     def trailer_signature(self, previous: str, trailer_sha256: str) -> str:
         """The signature of an aws-chunked trailer (…-PAYLOAD-TRAILER)."""
@@ -84,7 +87,11 @@ class Verified:
 
     def _chain(self, algorithm: str, previous: str, tail: str) -> str:
         if self.signing_key is None or self.timestamp is None or self.scope is None:
-            raise AwsApiError("AccessDenied", "a signed aws-chunked body needs a SigV4 header signature", status=403)
+            raise AwsApiError(
+                "AccessDenied",
+                "a signed aws-chunked body needs a SigV4 header signature",
+                status=403,
+            )
         text = "\n".join([algorithm, self.timestamp, self.scope, previous, tail])
         return hmac.new(self.signing_key, text.encode(), hashlib.sha256).hexdigest()
 
@@ -92,10 +99,12 @@ class Verified:
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
-class _ExactSigV4(SigV4Auth):
+class _ExactSigV4(SigV4Auth):  # type: ignore[misc]
     """botocore's SigV4 over the headers the client listed, at the client's timestamp."""
 
-    def __init__(self, credentials: Credentials, service: str, region: str, signed: list[str]) -> None:
+    def __init__(
+        self, credentials: Credentials, service: str, region: str, signed: list[str]
+    ) -> None:
         super().__init__(credentials, service, region)
         self._signed = signed
 
@@ -114,14 +123,14 @@ class _ExactSigV4(SigV4Auth):
         return bytes(self._sign(k_service, "aws4_request"))
 
 
-class _ExactS3SigV4(_ExactSigV4, S3SigV4Auth):
+class _ExactS3SigV4(_ExactSigV4, S3SigV4Auth):  # type: ignore[misc]
     """The same for S3, which signs the path as sent (no normalisation)."""
 
     def _normalize_url_path(self, path: str) -> str:
         return path
 
 
-class _ExactHmacV1(HmacV1Auth):
+class _ExactHmacV1(HmacV1Auth):  # type: ignore[misc]
     """botocore's SigV2 (HMAC-SHA1) with the request's own Date (or Expires, when presigned)."""
 
     def __init__(self, credentials: Credentials, date: str) -> None:
@@ -241,7 +250,9 @@ class Authenticator:
     ) -> Verified:
         parts = credential.split("/")
         if len(parts) != 5 or parts[4] != "aws4_request":
-            raise _denied("AuthorizationHeaderMalformed", f"malformed credential scope {credential!r}")
+            raise _denied(
+                "AuthorizationHeaderMalformed", f"malformed credential scope {credential!r}"
+            )
         key, day, region, scoped_service, _ = parts
         secret = self._secret(key, service)
         creds = Credentials(key, secret)
@@ -273,9 +284,15 @@ class Authenticator:
     def _v4_header(self, request: Request, header: str, service: str, now: datetime) -> Verified:
         match = _V4_HEADER.search(header)
         if match is None:
-            raise _denied("AuthorizationHeaderMalformed", "the SigV4 Authorization header is malformed")
+            raise _denied(
+                "AuthorizationHeaderMalformed", "the SigV4 Authorization header is malformed"
+            )
         timestamp = request.headers.get("X-Amz-Date") or ""
-        stamp = _parse_v4_time(timestamp) if timestamp else _parse_http_date(request.headers.get("Date", ""))
+        stamp = (
+            _parse_v4_time(timestamp)
+            if timestamp
+            else _parse_http_date(request.headers.get("Date", ""))
+        )
         if stamp is None:
             raise _denied("AccessDenied", "a SigV4 request needs an X-Amz-Date or Date header")
         _check_skew(stamp, now, service)
@@ -303,7 +320,10 @@ class Authenticator:
         except ValueError:
             expires = -1
         if stamp is None or not 0 < expires <= MAX_PRESIGN_SECONDS:
-            raise _denied("AuthorizationQueryParametersError", "X-Amz-Date or X-Amz-Expires is missing or invalid")
+            raise _denied(
+                "AuthorizationQueryParametersError",
+                "X-Amz-Date or X-Amz-Expires is missing or invalid",
+            )
         if (now - stamp).total_seconds() > expires:
             raise _denied("AccessDenied", "Request has expired")
         if (stamp - now).total_seconds() > MAX_SKEW_SECONDS:
@@ -322,7 +342,9 @@ class Authenticator:
             method="sigv4-presigned",
         )
 
-    def _v2(self, request: Request, key: str, signature: str, date: str, service: str, method: str) -> Verified:
+    def _v2(
+        self, request: Request, key: str, signature: str, date: str, service: str, method: str
+    ) -> Verified:
         secret = self._secret(key, service)
         signer = _ExactHmacV1(Credentials(key, secret), date)
         headers = _headers_of(request)
@@ -361,7 +383,9 @@ class Authenticator:
             raise _denied("AccessDenied", "a SigV2 presigned URL needs a numeric Expires")
         if int(expires) < now.timestamp():
             raise _denied("AccessDenied", "Request has expired")
-        return self._v2(request, args["AWSAccessKeyId"], args["Signature"], expires, service, "sigv2-presigned")
+        return self._v2(
+            request, args["AWSAccessKeyId"], args["Signature"], expires, service, "sigv2-presigned"
+        )
 
 
 def _parse_v4_time(text: str) -> datetime | None:
@@ -388,4 +412,3 @@ def signing_service(request: Request) -> str | None:
     credential = match["cred"] if match else request.args.get("X-Amz-Credential", "")
     parts = credential.split("/")
     return parts[3] if len(parts) == 5 else None
-

@@ -62,15 +62,24 @@ class BodyReader:
         max_bytes: int,
         content_length: int | None,
     ) -> None:
-        self._stream = stream if hasattr(stream, "peek") else io.BufferedReader(stream, READ_SIZE)  # type: ignore[arg-type]
+        buffered: Any = stream if hasattr(stream, "peek") else io.BufferedReader(stream, READ_SIZE)
+        self._stream = buffered
         self.headers = headers
         self.principal = principal
         self.max_bytes = max_bytes
-        self.payload_mode = (headers.get("X-Amz-Content-Sha256") or (principal.payload_hash if principal else None) or UNSIGNED)
+        self.payload_mode = (
+            headers.get("X-Amz-Content-Sha256")
+            or (principal.payload_hash if principal else None)
+            or UNSIGNED
+        )
         encoding = [e.strip() for e in headers.get("Content-Encoding", "").split(",") if e.strip()]
         self.chunked = "aws-chunked" in encoding or self.payload_mode.startswith("STREAMING-")
         decoded = headers.get("X-Amz-Decoded-Content-Length")
-        self.expected_length = int(decoded) if decoded and decoded.isdigit() else (None if self.chunked else content_length)
+        self.expected_length = (
+            int(decoded)
+            if decoded and decoded.isdigit()
+            else (None if self.chunked else content_length)
+        )
         self.md5 = hashlib.md5()
         self.sha256 = hashlib.sha256() if len(self.payload_mode) == 64 else None
         self.size = 0
@@ -80,7 +89,11 @@ class BodyReader:
         self._previous_signature = principal.seed_signature if principal else None
 
     def _declared_checksum(self) -> str | None:
-        names = [n for n in CHECKSUM_ALGORITHMS if f"x-amz-checksum-{n}" in {k.lower() for k in self.headers.keys()}]
+        names = [
+            n
+            for n in CHECKSUM_ALGORITHMS
+            if f"x-amz-checksum-{n}" in {k.lower() for k in self.headers}
+        ]
         trailer = self.headers.get("X-Amz-Trailer", "").strip().lower()
         if trailer.startswith("x-amz-checksum-"):
             names.append(trailer.removeprefix("x-amz-checksum-"))
@@ -122,7 +135,7 @@ class BodyReader:
             raise _incomplete(f"the body ended {remaining} bytes short of its Content-Length")
 
     def _line(self) -> bytes:
-        line = self._stream.readline(_MAX_CHUNK_HEADER)
+        line: bytes = self._stream.readline(_MAX_CHUNK_HEADER)
         if not line.endswith(b"\n"):
             raise _incomplete("an aws-chunked body ended inside a chunk header")
         return line.rstrip(b"\r\n")
@@ -163,11 +176,21 @@ class BodyReader:
 
     def _check_chunk(self, extension: str, data: bytes) -> None:
         key, _, signature = extension.partition("=")
-        if key.strip() != "chunk-signature" or self.principal is None or self._previous_signature is None:
-            raise AwsApiError("SignatureDoesNotMatch", "an aws-chunked chunk has no chunk-signature", status=403)
-        expected = self.principal.chunk_signature(self._previous_signature, hashlib.sha256(data).hexdigest())
+        if (
+            key.strip() != "chunk-signature"
+            or self.principal is None
+            or self._previous_signature is None
+        ):
+            raise AwsApiError(
+                "SignatureDoesNotMatch", "an aws-chunked chunk has no chunk-signature", status=403
+            )
+        expected = self.principal.chunk_signature(
+            self._previous_signature, hashlib.sha256(data).hexdigest()
+        )
         if signature.strip() != expected:
-            raise AwsApiError("SignatureDoesNotMatch", "an aws-chunked chunk signature does not match", status=403)
+            raise AwsApiError(
+                "SignatureDoesNotMatch", "an aws-chunked chunk signature does not match", status=403
+            )
         self._previous_signature = expected
 
     def _read_trailers(self, signed: bool) -> None:
@@ -189,10 +212,18 @@ class BodyReader:
             canonical += f"{name}:{value.strip()}\n"
         if signed and self.payload_mode == STREAMING_SIGNED_TRAILER:
             if signature is None or self.principal is None or self._previous_signature is None:
-                raise AwsApiError("SignatureDoesNotMatch", "the aws-chunked trailer is not signed", status=403)
-            expected = self.principal.trailer_signature(self._previous_signature, hashlib.sha256(canonical.encode()).hexdigest())
+                raise AwsApiError(
+                    "SignatureDoesNotMatch", "the aws-chunked trailer is not signed", status=403
+                )
+            expected = self.principal.trailer_signature(
+                self._previous_signature, hashlib.sha256(canonical.encode()).hexdigest()
+            )
             if signature != expected:
-                raise AwsApiError("SignatureDoesNotMatch", "the aws-chunked trailer signature does not match", status=403)
+                raise AwsApiError(
+                    "SignatureDoesNotMatch",
+                    "the aws-chunked trailer signature does not match",
+                    status=403,
+                )
 
     def drain(self) -> None:
         """Read the whole body (hashing it) without keeping it."""
@@ -206,7 +237,9 @@ class BodyReader:
             try:
                 wanted = base64.b64decode(sent_md5, validate=True)
             except (binascii.Error, ValueError):
-                raise AwsApiError("InvalidDigest", "The Content-MD5 you specified is not valid base64") from None
+                raise AwsApiError(
+                    "InvalidDigest", "The Content-MD5 you specified is not valid base64"
+                ) from None
             if wanted != self.md5.digest():
                 raise _bad_digest("The Content-MD5 you specified did not match what we received.")
         if self.sha256 is not None and self.sha256.hexdigest() != self.payload_mode:
@@ -220,7 +253,9 @@ class BodyReader:
         sent = self.trailers.get(header) or self.headers.get(header)
         computed = str(self._checksum.b64digest())
         if sent is not None and sent != computed:
-            raise _bad_digest(f"The {self.checksum_name.upper()} you specified did not match the calculated checksum.")
+            raise _bad_digest(
+                f"The {self.checksum_name.upper()} you specified did not match the calculated checksum."
+            )
         return {self.checksum_name: computed}
 
     @property

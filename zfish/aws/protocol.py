@@ -18,9 +18,10 @@ from typing import Any
 
 from moto.core.parse import PROTOCOL_PARSERS
 from moto.core.request import Request
-from moto.core.routing import NotFound, get_service_router
+from moto.core.routing import get_service_router
 from moto.core.serialize import SerializationContext, get_serializer_class
 from moto.core.utils import get_service_model
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from zfish.exceptions import AwsApiError
@@ -83,8 +84,12 @@ class Service:
 
     def parse(self, operation: Any, request: Request, uri_params: dict[str, Any]) -> dict[str, Any]:
         """The operation's input parameters; a streaming blob payload is left unread."""
-        payload = operation.input_shape.serialization.get("payload") if operation.input_shape else None
-        streaming = payload is not None and operation.input_shape.members[payload].type_name == "blob"
+        payload = (
+            operation.input_shape.serialization.get("payload") if operation.input_shape else None
+        )
+        streaming = (
+            payload is not None and operation.input_shape.members[payload].type_name == "blob"
+        )
         body: bytes = b"" if streaming else request.get_data()
         protocol = self.protocol if self.protocol != "query" else "query"
         parser = PROTOCOL_PARSERS[protocol](operation)
@@ -95,7 +100,9 @@ class Service:
                         "method": request.method,
                         # REST services take parameters from the query only: reading the form
                         # would consume an object body sent as x-www-form-urlencoded.
-                        "values": request.args if self.protocol.startswith("rest") else request.values,
+                        "values": request.args
+                        if self.protocol.startswith("rest")
+                        else request.values,
                         "headers": request.headers,
                         "body": body,
                         "url_path": request.path,
@@ -105,7 +112,9 @@ class Service:
             )
         except Exception as exc:  # the parser raises bare ValueErrors on malformed input
             code = "MalformedXML" if self.protocol == "rest-xml" else "SerializationException"
-            raise AwsApiError(code, f"the request body or parameters could not be read: {exc}") from exc
+            raise AwsApiError(
+                code, f"the request body or parameters could not be read: {exc}"
+            ) from exc
 
     def response(self, operation: Any, call: Call, result: Mapping[str, Any] | None) -> Response:
         """Serialize a handler's result; a streaming ``Body`` is passed through unread."""

@@ -36,8 +36,20 @@ MAX_PART_NUMBER = 10000
 READ_BLOCK = 1024 * 1024
 OWNER = {"ID": "zfish", "DisplayName": "zfish"}
 # Content headers stored with an object and returned on GET/HEAD, by parameter name.
-CONTENT_FIELDS = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage", "Expires")
-CHECKSUM_FIELDS = {"crc32": "ChecksumCRC32", "crc32c": "ChecksumCRC32C", "crc64nvme": "ChecksumCRC64NVME", "sha1": "ChecksumSHA1", "sha256": "ChecksumSHA256"}
+CONTENT_FIELDS = (
+    "CacheControl",
+    "ContentDisposition",
+    "ContentEncoding",
+    "ContentLanguage",
+    "Expires",
+)
+CHECKSUM_FIELDS = {
+    "crc32": "ChecksumCRC32",
+    "crc32c": "ChecksumCRC32C",
+    "crc64nvme": "ChecksumCRC64NVME",
+    "sha1": "ChecksumSHA1",
+    "sha256": "ChecksumSHA256",
+}
 
 
 def _when(mtime: float) -> datetime:
@@ -82,7 +94,9 @@ class S3:
             content_length=request.content_length,
         )
 
-    def _receive(self, call: Call, folder: Path | None = None) -> tuple[Path, BodyReader, dict[str, str]]:
+    def _receive(
+        self, call: Call, folder: Path | None = None
+    ) -> tuple[Path, BodyReader, dict[str, str]]:
         reader = self._body(call)
         temp = self.store.receive(reader, folder)
         try:
@@ -105,7 +119,11 @@ class S3:
                 value = ",".join(e for e in str(value).split(",") if e.strip() != "aws-chunked")
                 if not value:
                     continue
-            stored[name] = value.strftime("%a, %d %b %Y %H:%M:%S GMT") if isinstance(value, datetime) else str(value)
+            stored[name] = (
+                value.strftime("%a, %d %b %Y %H:%M:%S GMT")
+                if isinstance(value, datetime)
+                else str(value)
+            )
         return stored
 
     @staticmethod
@@ -138,7 +156,11 @@ class S3:
         ):
             if params.get(response_field) is not None:
                 value = params[response_field]
-                out[target] = value.strftime("%a, %d %b %Y %H:%M:%S GMT") if isinstance(value, datetime) else value
+                out[target] = (
+                    value.strftime("%a, %d %b %Y %H:%M:%S GMT")
+                    if isinstance(value, datetime)
+                    else value
+                )
         return out
 
     @staticmethod
@@ -149,7 +171,11 @@ class S3:
         if_unmodified = _as_datetime(params.get(f"{prefix}IfUnmodifiedSince"))
         if_none = params.get(f"{prefix}IfNoneMatch")
         if_modified = _as_datetime(params.get(f"{prefix}IfModifiedSince"))
-        failed = AwsApiError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", status=412)
+        failed = AwsApiError(
+            "PreconditionFailed",
+            "At least one of the pre-conditions you specified did not hold",
+            status=412,
+        )
         if if_match is not None:
             if not _etag_matches(if_match, info.etag):
                 raise failed
@@ -158,9 +184,19 @@ class S3:
         not_modified = 412 if prefix else 304
         if if_none is not None:
             if _etag_matches(if_none, info.etag):
-                raise AwsApiError("NotModified", "Not Modified", status=not_modified, headers={"ETag": _quoted(info.etag)})
+                raise AwsApiError(
+                    "NotModified",
+                    "Not Modified",
+                    status=not_modified,
+                    headers={"ETag": _quoted(info.etag)},
+                )
         elif if_modified is not None and modified <= if_modified:
-            raise AwsApiError("NotModified", "Not Modified", status=not_modified, headers={"ETag": _quoted(info.etag)})
+            raise AwsApiError(
+                "NotModified",
+                "Not Modified",
+                status=not_modified,
+                headers={"ETag": _quoted(info.etag)},
+            )
 
     # -- buckets ------------------------------------------------------------------------
 
@@ -206,15 +242,23 @@ class S3:
 
     # -- listing ------------------------------------------------------------------------
 
-    def _listing(self, call: Call, start: str, max_keys: int) -> tuple[list[ObjectInfo], list[str], bool]:
+    def _listing(
+        self, call: Call, start: str, max_keys: int
+    ) -> tuple[list[ObjectInfo], list[str], bool]:
         params = call.params
         delimiter = params.get("Delimiter") or None
         if max_keys < 0:
-            raise AwsApiError("InvalidArgument", "max-keys must be between 0 and 1000", fields={"ArgumentName": "max-keys"})
+            raise AwsApiError(
+                "InvalidArgument",
+                "max-keys must be between 0 and 1000",
+                fields={"ArgumentName": "max-keys"},
+            )
         if max_keys == 0:
             self.store.existing_bucket(params["Bucket"])
             return [], [], False
-        return self.store.list_page(params["Bucket"], params.get("Prefix") or "", start, delimiter, min(max_keys, MAX_KEYS))
+        return self.store.list_page(
+            params["Bucket"], params.get("Prefix") or "", start, delimiter, min(max_keys, MAX_KEYS)
+        )
 
     @staticmethod
     def _encoder(params: dict[str, Any]) -> Any:
@@ -222,10 +266,16 @@ class S3:
         if encoding is None:
             return lambda text: text
         if str(encoding).lower() != "url":
-            raise AwsApiError("InvalidArgument", "Invalid Encoding Method specified in Request", fields={"ArgumentName": "encoding-type"})
+            raise AwsApiError(
+                "InvalidArgument",
+                "Invalid Encoding Method specified in Request",
+                fields={"ArgumentName": "encoding-type"},
+            )
         return lambda text: quote(text, safe="/")
 
-    def _contents(self, objects: list[ObjectInfo], encode: Any, owner: bool) -> list[dict[str, Any]]:
+    def _contents(
+        self, objects: list[ObjectInfo], encode: Any, owner: bool
+    ) -> list[dict[str, Any]]:
         rows = []
         for info in objects:
             row: dict[str, Any] = {
@@ -249,7 +299,11 @@ class S3:
                 decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
                 start = max(start, str(decoded["after"]))
             except (binascii.Error, ValueError, KeyError, TypeError):
-                raise AwsApiError("InvalidArgument", "The continuation token provided is incorrect", fields={"ArgumentName": "continuation-token"}) from None
+                raise AwsApiError(
+                    "InvalidArgument",
+                    "The continuation token provided is incorrect",
+                    fields={"ArgumentName": "continuation-token"},
+                ) from None
         max_keys = int(params.get("MaxKeys", MAX_KEYS))
         objects, prefixes, truncated = self._listing(call, start, max_keys)
         encode = self._encoder(params)
@@ -271,7 +325,9 @@ class S3:
             result["ContinuationToken"] = token
         if truncated:
             last = max([o.key for o in objects[-1:]] + prefixes[-1:])
-            result["NextContinuationToken"] = base64.urlsafe_b64encode(json.dumps({"after": last}).encode()).decode()
+            result["NextContinuationToken"] = base64.urlsafe_b64encode(
+                json.dumps({"after": last}).encode()
+            ).decode()
         return result
 
     def list_objects(self, call: Call) -> dict[str, Any]:
@@ -370,7 +426,11 @@ class S3:
         if params.get("IfNoneMatch") == "*":
             with contextlib.suppress(AwsApiError):
                 self.store.head(bucket, key)
-                raise AwsApiError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", status=412)
+                raise AwsApiError(
+                    "PreconditionFailed",
+                    "At least one of the pre-conditions you specified did not hold",
+                    status=412,
+                )
         temp, reader, checksums = self._receive(call)
         path = self.store.commit(bucket, key, temp)
         self.store.record(
@@ -391,7 +451,11 @@ class S3:
         source = raw.lstrip("/").split("?versionId=", 1)[0]
         bucket, _, key = source.partition("/")
         if not bucket or not key:
-            raise AwsApiError("InvalidArgument", f"Copy Source must be bucket/key, got {raw!r}", fields={"ArgumentName": "x-amz-copy-source"})
+            raise AwsApiError(
+                "InvalidArgument",
+                f"Copy Source must be bucket/key, got {raw!r}",
+                fields={"ArgumentName": "x-amz-copy-source"},
+            )
         info = self.store.head(bucket, key)
         self._check_conditions(info, call.params, prefix="CopySource")
         return bucket, key, info
@@ -409,7 +473,9 @@ class S3:
             )
         if info.is_marker:
             self.store.put_marker(bucket, key)
-            return {"CopyObjectResult": {"ETag": _quoted(EMPTY_MD5), "LastModified": _when(time.time())}}
+            return {
+                "CopyObjectResult": {"ETag": _quoted(EMPTY_MD5), "LastModified": _when(time.time())}
+            }
         assert info.path is not None
         temp, etag, _size = self.store.copy_to_temp(info.path)
         path = self.store.commit(bucket, key, temp)
@@ -419,7 +485,14 @@ class S3:
             metadata = self._metadata(params)
         else:
             content_type, headers, metadata = info.content_type, info.headers, info.metadata
-        st = self.store.record(path, etag, content_type=content_type, headers=headers, metadata=metadata, checksums=info.checksums if directive == "COPY" else {})
+        st = self.store.record(
+            path,
+            etag,
+            content_type=content_type,
+            headers=headers,
+            metadata=metadata,
+            checksums=info.checksums if directive == "COPY" else {},
+        )
         return {"CopyObjectResult": {"ETag": _quoted(etag), "LastModified": _when(st.st_mtime)}}
 
     def delete_object(self, call: Call) -> None:
@@ -452,10 +525,20 @@ class S3:
         folder = self.store.uploads / upload_id
         meta = folder / "upload.json"
         if not upload_id.isalnum() or not meta.is_file():
-            raise AwsApiError("NoSuchUpload", "The specified multipart upload does not exist.", status=404, fields={"UploadId": upload_id})
+            raise AwsApiError(
+                "NoSuchUpload",
+                "The specified multipart upload does not exist.",
+                status=404,
+                fields={"UploadId": upload_id},
+            )
         data = json.loads(meta.read_text())
         if (data["bucket"], data["key"]) != (bucket, key):
-            raise AwsApiError("NoSuchUpload", "The specified multipart upload does not exist.", status=404, fields={"UploadId": upload_id})
+            raise AwsApiError(
+                "NoSuchUpload",
+                "The specified multipart upload does not exist.",
+                status=404,
+                fields={"UploadId": upload_id},
+            )
         return folder
 
     def create_multipart_upload(self, call: Call) -> dict[str, Any]:
@@ -481,17 +564,33 @@ class S3:
     def _part_number(self, call: Call) -> int:
         number = int(call.params["PartNumber"])
         if not 1 <= number <= MAX_PART_NUMBER:
-            raise AwsApiError("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", fields={"ArgumentName": "partNumber"})
+            raise AwsApiError(
+                "InvalidArgument",
+                "Part number must be an integer between 1 and 10000, inclusive",
+                fields={"ArgumentName": "partNumber"},
+            )
         return number
 
     @staticmethod
-    def _save_part(folder: Path, number: int, temp: Path, etag: str, size: int, checksums: dict[str, str]) -> None:
+    def _save_part(
+        folder: Path, number: int, temp: Path, etag: str, size: int, checksums: dict[str, str]
+    ) -> None:
         data_name = f"part-{number:05d}-{uuid.uuid4().hex}.bin"
         temp.replace(folder / data_name)
         record = folder / f"part-{number:05d}.json"
         previous = json.loads(record.read_text())["data"] if record.is_file() else None
         staged = folder / f"part-{number:05d}.json.tmp"
-        staged.write_text(json.dumps({"data": data_name, "etag": etag, "size": size, "checksums": checksums, "modified": time.time()}))
+        staged.write_text(
+            json.dumps(
+                {
+                    "data": data_name,
+                    "etag": etag,
+                    "size": size,
+                    "checksums": checksums,
+                    "modified": time.time(),
+                }
+            )
+        )
         staged.replace(record)
         if previous:
             (folder / previous).unlink(missing_ok=True)
@@ -516,7 +615,10 @@ class S3:
         if params.get("CopySourceRange"):
             first, last = _byte_range(str(params["CopySourceRange"]), info.size)
             if first is None or last is None:
-                raise AwsApiError("InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last")
+                raise AwsApiError(
+                    "InvalidArgument",
+                    "The x-amz-copy-source-range value must be of the form bytes=first-last",
+                )
             start, length = first, last - first + 1
         assert info.path is not None
         temp, etag, size = self.store.copy_to_temp(info.path, start, length)
@@ -539,10 +641,16 @@ class S3:
         stored = self._parts(folder)
         requested = (params.get("MultipartUpload") or {}).get("Parts") or []
         if not requested:
-            raise AwsApiError("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+            raise AwsApiError(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our published schema",
+            )
         numbers = [int(p["PartNumber"]) for p in requested]
         if numbers != sorted(set(numbers)):
-            raise AwsApiError("InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.")
+            raise AwsApiError(
+                "InvalidPartOrder",
+                "The list of parts was not in ascending order. Parts must be ordered by part number.",
+            )
         chosen = []
         for index, part in enumerate(requested):
             number = int(part["PartNumber"])
@@ -558,7 +666,11 @@ class S3:
                 raise AwsApiError(
                     "EntityTooSmall",
                     "Your proposed upload is smaller than the minimum allowed object size.",
-                    fields={"PartNumber": str(number), "ProposedSize": str(record["size"]), "MinSizeAllowed": str(MIN_PART_BYTES)},
+                    fields={
+                        "PartNumber": str(number),
+                        "ProposedSize": str(record["size"]),
+                        "MinSizeAllowed": str(MIN_PART_BYTES),
+                    },
                 )
             chosen.append(record)
         temp = self.store.temp_file()
@@ -570,10 +682,21 @@ class S3:
                 digests += bytes.fromhex(record["etag"])
         etag = f"{hashlib.md5(digests).hexdigest()}-{len(chosen)}"
         path = self.store.commit(bucket, key, temp)
-        self.store.record(path, etag, content_type=meta.get("content_type"), headers=meta.get("headers"), metadata=meta.get("metadata"))
+        self.store.record(
+            path,
+            etag,
+            content_type=meta.get("content_type"),
+            headers=meta.get("headers"),
+            metadata=meta.get("metadata"),
+        )
         shutil.rmtree(folder, ignore_errors=True)
         host = call.request.host
-        return {"Location": f"http://{host}/{bucket}/{quote(key)}", "Bucket": bucket, "Key": key, "ETag": _quoted(etag)}
+        return {
+            "Location": f"http://{host}/{bucket}/{quote(key)}",
+            "Bucket": bucket,
+            "Key": key,
+            "ETag": _quoted(etag),
+        }
 
     def abort_multipart_upload(self, call: Call) -> None:
         params = call.params
@@ -598,7 +721,12 @@ class S3:
             "MaxParts": max_parts,
             "IsTruncated": truncated,
             "Parts": [
-                {"PartNumber": n, "ETag": _quoted(parts[n]["etag"]), "Size": parts[n]["size"], "LastModified": _when(parts[n]["modified"])}
+                {
+                    "PartNumber": n,
+                    "ETag": _quoted(parts[n]["etag"]),
+                    "Size": parts[n]["size"],
+                    "LastModified": _when(parts[n]["modified"]),
+                }
                 for n in page
             ],
             "Initiator": OWNER,
@@ -638,7 +766,14 @@ class S3:
             "MaxUploads": max_uploads,
             "IsTruncated": truncated,
             "Uploads": [
-                {"Key": k, "UploadId": u, "Initiated": _when(t), "StorageClass": "STANDARD", "Owner": OWNER, "Initiator": OWNER}
+                {
+                    "Key": k,
+                    "UploadId": u,
+                    "Initiated": _when(t),
+                    "StorageClass": "STANDARD",
+                    "Owner": OWNER,
+                    "Initiator": OWNER,
+                }
                 for k, u, t in page
             ],
         }
@@ -727,4 +862,3 @@ def service(context: EndpointContext) -> Service:
             "ListMultipartUploads": s3.list_multipart_uploads,
         },
     )
-

@@ -82,12 +82,17 @@ class ListEntry:
 
 def no_such_bucket(bucket: str) -> AwsApiError:
     return AwsApiError(
-        "NoSuchBucket", "The specified bucket does not exist", status=404, fields={"BucketName": bucket}
+        "NoSuchBucket",
+        "The specified bucket does not exist",
+        status=404,
+        fields={"BucketName": bucket},
     )
 
 
 def no_such_key(key: str) -> AwsApiError:
-    return AwsApiError("NoSuchKey", "The specified key does not exist.", status=404, fields={"Key": key})
+    return AwsApiError(
+        "NoSuchKey", "The specified key does not exist.", status=404, fields={"Key": key}
+    )
 
 
 def _invalid_key(key: str, why: str) -> AwsApiError:
@@ -170,7 +175,10 @@ class ObjectStore:
             check_bucket(bucket)
         except Exception:
             raise AwsApiError(
-                "InvalidBucketName", "The specified bucket is not valid.", status=400, fields={"BucketName": bucket}
+                "InvalidBucketName",
+                "The specified bucket is not valid.",
+                status=400,
+                fields={"BucketName": bucket},
             ) from None
         return self.root / bucket
 
@@ -205,7 +213,10 @@ class ObjectStore:
         path = self.existing_bucket(bucket)
         for _ in self.walk(bucket, "", ""):
             raise AwsApiError(
-                "BucketNotEmpty", "The bucket you tried to delete is not empty", status=409, fields={"BucketName": bucket}
+                "BucketNotEmpty",
+                "The bucket you tried to delete is not empty",
+                status=409,
+                fields={"BucketName": bucket},
             )
         for _dirpath, _dirs, files in os.walk(path):
             if files:
@@ -216,7 +227,9 @@ class ObjectStore:
                     fields={"BucketName": bucket},
                 )
         with self._lock:
-            self._db.execute("DELETE FROM markers WHERE path = ? OR path LIKE ?", (bucket, f"{bucket}/%"))
+            self._db.execute(
+                "DELETE FROM markers WHERE path = ? OR path LIKE ?", (bucket, f"{bucket}/%")
+            )
         shutil.rmtree(path)
 
     # -- keys and paths -----------------------------------------------------------
@@ -232,11 +245,20 @@ class ObjectStore:
         segments = body.split("/")
         for segment in segments:
             if segment in ("", ".", ".."):
-                raise _invalid_key(key, "it has an empty, '.' or '..' path segment, which would leave its folder")
-            if "\x00" in segment or len(segment.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
+                raise _invalid_key(
+                    key, "it has an empty, '.' or '..' path segment, which would leave its folder"
+                )
+            if (
+                "\x00" in segment
+                or len(segment.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES
+            ):
                 raise _invalid_key(key, "a path segment holds NUL or is longer than 255 bytes")
             if _hidden_name(segment):
-                raise AwsApiError("AccessDenied", f"{segment!r} is zfish's own and not reachable through S3", status=403)
+                raise AwsApiError(
+                    "AccessDenied",
+                    f"{segment!r} is zfish's own and not reachable through S3",
+                    status=403,
+                )
         return base.joinpath(*segments)
 
     def _conflict(self, key: str, why: str) -> AwsApiError:
@@ -307,7 +329,11 @@ class ObjectStore:
         etag = _md5_of(path)
         if time.time() - st.st_mtime > RACY_SECONDS:
             again = path.stat()
-            if (again.st_size, again.st_mtime_ns, again.st_ino) == (st.st_size, st.st_mtime_ns, st.st_ino):
+            if (again.st_size, again.st_mtime_ns, again.st_ino) == (
+                st.st_size,
+                st.st_mtime_ns,
+                st.st_ino,
+            ):
                 with self._lock:
                     self._db.execute(
                         "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, NULL, '{}', '{}', '{}')",
@@ -317,7 +343,12 @@ class ObjectStore:
 
     def _is_marker(self, folder: Path) -> bool:
         with self._lock:
-            return self._db.execute("SELECT 1 FROM markers WHERE path = ?", (self._rel(folder),)).fetchone() is not None
+            return (
+                self._db.execute(
+                    "SELECT 1 FROM markers WHERE path = ?", (self._rel(folder),)
+                ).fetchone()
+                is not None
+            )
 
     def head(self, bucket: str, key: str) -> ObjectInfo:
         path = self.path_for(bucket, key)
@@ -382,7 +413,9 @@ class ObjectStore:
                 return True
         return False
 
-    def walk(self, bucket: str, prefix: str, start: str, delimiter: str | None = None) -> Iterator[ListEntry]:
+    def walk(
+        self, bucket: str, prefix: str, start: str, delimiter: str | None = None
+    ) -> Iterator[ListEntry]:
         """Keys (and, for delimiter ``/``, common prefixes) after ``start``, in S3 order."""
         base = self.existing_bucket(bucket)
         anchor = prefix.rpartition("/")[0]
@@ -398,7 +431,9 @@ class ObjectStore:
                 yield ListEntry(rel, folder, is_marker=True)
         yield from self._walk(folder, rel, prefix, start, delimiter)
 
-    def _walk(self, folder: Path, rel: str, prefix: str, start: str, delimiter: str | None) -> Iterator[ListEntry]:
+    def _walk(
+        self, folder: Path, rel: str, prefix: str, start: str, delimiter: str | None
+    ) -> Iterator[ListEntry]:
         names, dirs = self._entries(folder)
         # Skip straight to the first entry that can hold a key after `start`.
         first = 0
@@ -460,7 +495,9 @@ class ObjectStore:
                 prefixes.append(entry.key)
             elif entry.is_marker:
                 assert entry.path is not None
-                objects.append(ObjectInfo(entry.key, 0, entry.path.stat().st_mtime, EMPTY_MD5, is_marker=True))
+                objects.append(
+                    ObjectInfo(entry.key, 0, entry.path.stat().st_mtime, EMPTY_MD5, is_marker=True)
+                )
             else:
                 assert entry.path is not None
                 try:
@@ -505,7 +542,9 @@ class ObjectStore:
                     raise
             except IsADirectoryError:
                 temp.unlink(missing_ok=True)
-                raise self._conflict(key, "it is a folder in the lake that holds other objects") from None
+                raise self._conflict(
+                    key, "it is a folder in the lake that holds other objects"
+                ) from None
         raise AssertionError("unreachable")
 
     def put_marker(self, bucket: str, key: str) -> ObjectInfo:
@@ -548,7 +587,9 @@ class ObjectStore:
                 return  # not empty (or gone): S3 prefixes exist while they hold objects
             folder = folder.parent
 
-    def copy_to_temp(self, source: Path, start: int = 0, length: int | None = None) -> tuple[Path, str, int]:
+    def copy_to_temp(
+        self, source: Path, start: int = 0, length: int | None = None
+    ) -> tuple[Path, str, int]:
         """Copy (a range of) a file to a temp file; returns it, its MD5 and size."""
         temp = self.temp_file()
         digest = hashlib.md5()

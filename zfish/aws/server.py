@@ -33,9 +33,18 @@ from zfish.exceptions import AwsApiError, PrerequisiteError
 
 HEALTH_PATHS = ("/_zfish/health", "/_localstack/health")
 # JSON-protocol target prefixes, so a request reaches its service whatever it was signed for.
-TARGET_PREFIXES = {"AWSGlue": "glue", "AmazonAthena": "athena", "AWSSecurityTokenServiceV20110615": "sts"}
+TARGET_PREFIXES = {
+    "AWSGlue": "glue",
+    "AmazonAthena": "athena",
+    "AWSSecurityTokenServiceV20110615": "sts",
+}
 # An operation of each service whose model renders errors raised before routing.
-_FALLBACK_OPERATION = {"s3": "ListBuckets", "sts": "GetCallerIdentity", "glue": "GetDatabases", "athena": "ListWorkGroups"}
+_FALLBACK_OPERATION = {
+    "s3": "ListBuckets",
+    "sts": "GetCallerIdentity",
+    "glue": "GetDatabases",
+    "athena": "ListWorkGroups",
+}
 
 ServiceFactory = Callable[[EndpointContext], Service]
 # The services an endpoint carries, in the order they are named in the banner.
@@ -66,7 +75,9 @@ def _default_services() -> None:
 class Endpoint:
     """The WSGI application: one request in, one AWS-shaped response out."""
 
-    def __init__(self, context: EndpointContext, services: dict[str, Service] | None = None) -> None:
+    def __init__(
+        self, context: EndpointContext, services: dict[str, Service] | None = None
+    ) -> None:
         self.context = context
         if services is None:
             _default_services()
@@ -83,15 +94,26 @@ class Endpoint:
         scoped = signing_service(request)
         if scoped in self.services and scoped != "s3":
             return self.services[scoped]
-        if request.method == "POST" and request.path == "/" and "sts" in self.services:
-            if "Action" in request.args or (request.mimetype == "application/x-www-form-urlencoded" and "Action" in request.form):
-                return self.services["sts"]
+        form_action = "Action" in request.args or (
+            request.mimetype == "application/x-www-form-urlencoded" and "Action" in request.form
+        )
+        if (
+            request.method == "POST"
+            and request.path == "/"
+            and "sts" in self.services
+            and form_action
+        ):
+            return self.services["sts"]
         return self.services["s3"]
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         request = Request(environ)
         if request.path in HEALTH_PATHS:
-            body = json.dumps({"services": {name: "running" for name in self.services}, "edition": "zfish"})
+            body = json.dumps(
+                {"services": {name: "running" for name in self.services}, "edition": "zfish"}
+            )
             return Response(body, mimetype="application/json")(environ, start_response)
         response = self.handle(request)
         if request.method == "HEAD":
@@ -111,7 +133,10 @@ class Endpoint:
                     f"Your proposed upload ({length} bytes) exceeds the maximum allowed size "
                     f"({self.context.max_body_bytes} bytes; zfish serve --max-body-mb)",
                     status=400,
-                    fields={"ProposedSize": str(length), "MaxSizeAllowed": str(self.context.max_body_bytes)},
+                    fields={
+                        "ProposedSize": str(length),
+                        "MaxSizeAllowed": str(self.context.max_body_bytes),
+                    },
                 )
             principal = self.authenticator.verify(request, service.name)
             operation, uri_params = service.operation_for(request)
@@ -128,13 +153,19 @@ class Endpoint:
             result = handler(call)
             return service.response(operation, call, result)
         except AwsApiError as error:
-            fallback = service.model.operation_model(_FALLBACK_OPERATION.get(service.name, service.model.operation_names[0]))
+            fallback = service.model.operation_model(
+                _FALLBACK_OPERATION.get(service.name, service.model.operation_names[0])
+            )
             return service.error(operation or fallback, error, request_id)
         except Exception as exc:  # a bug: answer like AWS does, keep serving, tell the operator
             traceback.print_exc(file=sys.stderr)
-            fallback = service.model.operation_model(_FALLBACK_OPERATION.get(service.name, service.model.operation_names[0]))
-            error = AwsApiError("InternalError", f"zfish serve failed on this request: {exc}", status=500)
-            return service.error(operation or fallback, error, request_id)
+            fallback = service.model.operation_model(
+                _FALLBACK_OPERATION.get(service.name, service.model.operation_names[0])
+            )
+            internal = AwsApiError(
+                "InternalError", f"zfish serve failed on this request: {exc}", status=500
+            )
+            return service.error(operation or fallback, internal, request_id)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -154,7 +185,8 @@ class RunningServer:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else host
+        host = host.decode() if isinstance(host, bytes) else str(host)
+        shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}"
 
     def serve_forever(self) -> None:
@@ -187,21 +219,31 @@ def _listening_socket(host: str, port: int) -> socket.socket:
                 f"port {port} on {host} is already in use (another zfish serve or LocalStack?); "
                 f"stop it, or pick another port: zfish serve --port {port + 1}"
             ) from exc
-        raise PrerequisiteError(f"cannot listen on {host}:{port}: {exc.strerror}; check --host") from exc
+        raise PrerequisiteError(
+            f"cannot listen on {host}:{port}: {exc.strerror}; check --host"
+        ) from exc
     sock.listen(128)
     return sock
 
 
-def create_server(context: EndpointContext, host: str = "127.0.0.1", port: int = 4566, *, log_requests: bool = False) -> RunningServer:
+def create_server(
+    context: EndpointContext,
+    host: str = "127.0.0.1",
+    port: int = 4566,
+    *,
+    log_requests: bool = False,
+) -> RunningServer:
     """Bind the endpoint (port 0: any free port) without serving yet."""
     sock = _listening_socket(host, port)
     bound_port = sock.getsockname()[1]
     app = Endpoint(context)
-    server = make_server(host, bound_port, app, threaded=True, request_handler=_QuietHandler, fd=sock.fileno())
+    server = make_server(
+        host, bound_port, app, threaded=True, request_handler=_QuietHandler, fd=sock.fileno()
+    )
     # make_server dups the descriptor; ours can go.
     sock.close()
     server.log_requests = log_requests  # type: ignore[attr-defined]
-    server.daemon_threads = True
+    server.daemon_threads = True  # type: ignore[attr-defined]
     return RunningServer(server, context)
 
 
@@ -218,7 +260,11 @@ def _is_loopback(host: str) -> bool:
 
 def banner(running: RunningServer) -> str:
     key, secret = running.context.credentials.first
-    names = ", ".join(name.upper() if len(name) <= 3 else name.capitalize() for name in running.server.app.services)  # type: ignore[attr-defined]
+    app = running.server.app
+    assert isinstance(app, Endpoint)
+    names = ", ".join(
+        name.upper() if len(name) <= 3 else name.capitalize() for name in app.services
+    )
     return (
         f"zfish serve: {names} on {running.url} over lake {running.context.layout.root} | "
         f"export AWS_ENDPOINT_URL={running.url} AWS_ACCESS_KEY_ID={key} "
@@ -226,7 +272,14 @@ def banner(running: RunningServer) -> str:
     )
 
 
-def run(context: EndpointContext, host: str, port: int, *, log_requests: bool = False, warn: Callable[[str], None] | None = None) -> None:
+def run(
+    context: EndpointContext,
+    host: str,
+    port: int,
+    *,
+    log_requests: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> None:
     """Serve in the foreground until Ctrl-C or SIGTERM, then stop cleanly."""
     import signal
 
