@@ -24,7 +24,7 @@ UNTIL ?= $(DAY)
 BENCH_ARGS ?=
 WRITER ?=
 
-.PHONY: help check-python check-java venv bundle simulate generate upload crawl etl lint test bench notebooks clean distclean
+.PHONY: help check-python check-java venv bundle simulate generate upload crawl etl serve lint test bench notebooks clean distclean
 
 help: ## Show this help
 	@echo "zfish: local lakehouse emulator (S3 lake, Glue crawler, Spark ETL into Apache Hudi, Athena SQL)"
@@ -87,6 +87,9 @@ crawl: $(STAMP) ## Run the crawler: register partitions present in the lake
 etl: $(STAMP) check-java ## Run the Spark ETL job into the Hudi table (END=YYYY-MM-DDTHH:MM:SS, WRITER=spark-hudi optional)
 	$(ZFISH) etl $(if $(END),--end-date $(END),) $(if $(WRITER),--writer $(WRITER),)
 
+serve: $(STAMP) ## Serve the lake as an AWS endpoint (S3, STS) on http://127.0.0.1:4566 until Ctrl-C (PORT=...)
+	$(ZFISH) serve $(if $(PORT),--port $(PORT),)
+
 lint: $(STAMP) ## ruff + mypy (strict on the package)
 	$(VENV)/bin/ruff check zfish etl tests benchmarks
 	$(VENV)/bin/ruff format --check zfish etl tests benchmarks
@@ -104,7 +107,7 @@ notebooks: $(STAMP) check-java ## Execute both notebooks against a freshly simul
 	$(PY) -m zfish.ml.notebooks --output build/notebooks
 
 clean: ## Remove generated data, the lake and outputs (keeps .venv)
-	rm -rf build lake data .pytest_cache .mypy_cache .ruff_cache spark-warehouse metastore_db derby.log
+	rm -rf build lake aws-lake data .pytest_cache .mypy_cache .ruff_cache spark-warehouse metastore_db derby.log
 
 distclean: clean ## Also remove the virtual environment
 	rm -rf $(VENV)

@@ -92,7 +92,7 @@ class BodyReader:
         names = [
             n
             for n in CHECKSUM_ALGORITHMS
-            if f"x-amz-checksum-{n}" in {k.lower() for k in self.headers}
+            if f"x-amz-checksum-{n}" in {k.lower() for k in self.headers.keys()}  # noqa: SIM118 (werkzeug Headers iterate as pairs)
         ]
         trailer = self.headers.get("X-Amz-Trailer", "").strip().lower()
         if trailer.startswith("x-amz-checksum-"):

@@ -30,7 +30,7 @@ from zfish.exceptions import AwsApiError
 # the codes and statuses ourselves.
 warnings.filterwarnings("ignore", category=UserWarning, module=r"moto\..*")
 
-Handler = Callable[["Call"], Mapping[str, Any] | None]
+Handler = Callable[["Call"], Mapping[str, Any] | Response | None]
 
 
 @dataclass
@@ -116,8 +116,17 @@ class Service:
                 code, f"the request body or parameters could not be read: {exc}"
             ) from exc
 
-    def response(self, operation: Any, call: Call, result: Mapping[str, Any] | None) -> Response:
-        """Serialize a handler's result; a streaming ``Body`` is passed through unread."""
+    def response(
+        self, operation: Any, call: Call, result: Mapping[str, Any] | Response | None
+    ) -> Response:
+        """Serialize a handler's result; a streaming ``Body`` is passed through unread.
+
+        A handler may also return a finished :class:`Response` (S3's listings render their
+        own XML; see :mod:`zfish.aws.s3`).
+        """
+        if isinstance(result, Response):
+            result.headers.setdefault("x-amz-request-id", call.request_id)
+            return result
         data = dict(result or {})
         stream: Iterable[bytes] | None = None
         output = operation.output_shape

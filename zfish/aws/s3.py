@@ -23,6 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
+from xml.sax.saxutils import escape as xml_escape
+
+from werkzeug.wrappers import Response
 
 from zfish.aws.context import EndpointContext
 from zfish.aws.payload import BodyReader
@@ -290,7 +293,7 @@ class S3:
             rows.append(row)
         return rows
 
-    def list_objects_v2(self, call: Call) -> dict[str, Any]:
+    def list_objects_v2(self, call: Call) -> Response:
         params = call.params
         token = params.get("ContinuationToken")
         start = params.get("StartAfter") or ""
@@ -328,9 +331,9 @@ class S3:
             result["NextContinuationToken"] = base64.urlsafe_b64encode(
                 json.dumps({"after": last}).encode()
             ).decode()
-        return result
+        return _listing_xml(result)
 
-    def list_objects(self, call: Call) -> dict[str, Any]:
+    def list_objects(self, call: Call) -> Response:
         params = call.params
         marker = params.get("Marker") or ""
         max_keys = int(params.get("MaxKeys", MAX_KEYS))
@@ -351,7 +354,7 @@ class S3:
                 result["NextMarker"] = encode(max([o.key for o in objects[-1:]] + prefixes[-1:]))
         if params.get("EncodingType"):
             result["EncodingType"] = "url"
-        return result
+        return _listing_xml(result)
 
     # -- reads --------------------------------------------------------------------------
 
@@ -780,6 +783,58 @@ class S3:
         if truncated:
             result["NextKeyMarker"], result["NextUploadIdMarker"] = page[-1][0], page[-1][1]
         return result
+
+
+_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
+_LISTING_ORDER = (
+    "Name",
+    "Prefix",
+    "Marker",
+    "NextMarker",
+    "StartAfter",
+    "ContinuationToken",
+    "NextContinuationToken",
+    "KeyCount",
+    "MaxKeys",
+    "Delimiter",
+    "EncodingType",
+    "IsTruncated",
+)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return xml_escape(str(value))
+
+
+def _listing_xml(result: dict[str, Any]) -> Response:
+    """A ListObjects(V2) page as S3 renders it.
+
+    Rendered here, not by moto's model-driven serializer: that takes 74 to 140 ms
+    for a page of 1,000 keys on this machine, against a 100 ms goal for the whole
+    request; this takes about 5 ms. The element names are the botocore model's.
+    """
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<ListBucketResult xmlns="{_XMLNS}">']
+    for name in _LISTING_ORDER:
+        if name in result:
+            out.append(f"<{name}>{_text(result[name])}</{name}>")
+    for row in result.get("Contents", []):
+        out.append("<Contents>")
+        for name in ("Key", "LastModified", "ETag", "Size", "StorageClass"):
+            out.append(f"<{name}>{_text(row[name])}</{name}>")
+        if "Owner" in row:
+            owner = row["Owner"]
+            out.append(
+                f"<Owner><ID>{_text(owner['ID'])}</ID><DisplayName>{_text(owner['DisplayName'])}</DisplayName></Owner>"
+            )
+        out.append("</Contents>")
+    for common in result.get("CommonPrefixes", []):
+        out.append(f"<CommonPrefixes><Prefix>{_text(common['Prefix'])}</Prefix></CommonPrefixes>")
+    out.append("</ListBucketResult>")
+    return Response("".join(out).encode(), status=200, mimetype="application/xml")
 
 
 def _fstat(handle: Any) -> Any:

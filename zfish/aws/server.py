@@ -94,16 +94,11 @@ class Endpoint:
         scoped = signing_service(request)
         if scoped in self.services and scoped != "s3":
             return self.services[scoped]
-        form_action = "Action" in request.args or (
-            request.mimetype == "application/x-www-form-urlencoded" and "Action" in request.form
-        )
-        if (
-            request.method == "POST"
-            and request.path == "/"
-            and "sts" in self.services
-            and form_action
-        ):
-            return self.services["sts"]
+        if request.method == "POST" and request.path == "/" and "sts" in self.services:
+            # Only here may the form be read: elsewhere the body is an object's bytes.
+            form = request.mimetype == "application/x-www-form-urlencoded"
+            if "Action" in request.args or (form and "Action" in request.form):
+                return self.services["sts"]
         return self.services["s3"]
 
     def __call__(
