@@ -93,7 +93,11 @@ def _client(url: str) -> Any:
     import boto3
 
     return boto3.session.Session().client(
-        "s3", endpoint_url=url, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        "s3",
+        endpoint_url=url,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
     )
 
 
@@ -115,7 +119,15 @@ def _upload(url: str, source: Path, home: Path) -> float:
     subprocess.run([aws, "s3", "mb", f"s3://{BUCKET}"], env=env, check=False, capture_output=True)
     started = time.perf_counter()
     subprocess.run(
-        [aws, "s3", "cp", str(source), f"s3://{BUCKET}/observations/day=2025-05-10/", "--recursive", "--only-show-errors"],
+        [
+            aws,
+            "s3",
+            "cp",
+            str(source),
+            f"s3://{BUCKET}/observations/day=2025-05-10/",
+            "--recursive",
+            "--only-show-errors",
+        ],
         env=env,
         check=True,
     )
@@ -198,16 +210,32 @@ def main(*, quick: bool = False) -> None:
     megabytes = QUICK_OBJECT_MB if quick else OBJECT_MB
     files = QUICK_FILES if quick else FILES
     # The ordinary disk (where a user's lake is), not /dev/shm: small-file writes differ there.
-    work = Path(os.environ.get("ZFISH_BENCH_DIR") or measure.REPO / "build") / f"bench-s3-{os.getpid()}"
+    work = (
+        Path(os.environ.get("ZFISH_BENCH_DIR") or measure.REPO / "build")
+        / f"bench-s3-{os.getpid()}"
+    )
     work.mkdir(parents=True)
     try:
         print(f"  {measure.load_note()}; work dir {work}")
         source = _partition(work / "data", files)
         lake = work / "lake"
         port = _free_port()
-        zfish = Server([str(Path(sys.executable).parent / "zfish"), "--lake", str(lake), "serve", "--port", str(port)], f"http://127.0.0.1:{port}")
+        zfish = Server(
+            [
+                str(Path(sys.executable).parent / "zfish"),
+                "--lake",
+                str(lake),
+                "serve",
+                "--port",
+                str(port),
+            ],
+            f"http://127.0.0.1:{port}",
+        )
         moto_port = _free_port()
-        moto = Server([str(Path(sys.executable).parent / "moto_server"), "-p", str(moto_port)], f"http://127.0.0.1:{moto_port}")
+        moto = Server(
+            [str(Path(sys.executable).parent / "moto_server"), "-p", str(moto_port)],
+            f"http://127.0.0.1:{moto_port}",
+        )
         try:
             up_zfish = _upload(zfish.url, source, work)
             up_moto = _upload(moto.url, source, work)
@@ -215,25 +243,37 @@ def main(*, quick: bool = False) -> None:
             shutil.copytree(source, work / "plain-cp" / source.name)
             up_cp = time.perf_counter() - t
             print(f"  upload of one day partition ({2 * files} files) with aws s3 cp --recursive:")
-            print(f"    zfish {up_zfish:.2f} s, moto server {up_moto:.2f} s, plain cp {up_cp:.3f} s")
-            print(f"    zfish / moto = {up_zfish / up_moto:.2f} (lower is better; both are bound by the CLI's own work)")
+            print(
+                f"    zfish {up_zfish:.2f} s, moto server {up_moto:.2f} s, plain cp {up_cp:.3f} s"
+            )
+            print(
+                f"    zfish / moto = {up_zfish / up_moto:.2f} (lower is better; both are bound by the CLI's own work)"
+            )
 
             _keys_lake(lake, keys)
             # Files written a moment ago are hashed on every listing until their mtime settles
             # (see zfish.aws.s3store); a lake's files are older than that.
             time.sleep(2.5)
             page, raw, floor = _listing(zfish.url, lake, keys)
-            print(f"  listing: one page of 1,000 keys from a {keys:,}-key prefix: {page * 1000:.0f} ms through boto3, "
-                  f"{raw * 1000:.0f} ms as the HTTP request alone (boto3's XML parsing is the rest)")
-            print(f"    goal <= {LIST_GOAL_SECONDS * 1000:.0f} ms: {'met' if page <= LIST_GOAL_SECONDS else 'NOT met'} through boto3, {'met' if raw <= LIST_GOAL_SECONDS else 'NOT met'} for the request; "
-                  f"floor (scandir + stat of 1,000 files) {floor * 1000:.1f} ms, ratio {page / floor:.1f}")
+            print(
+                f"  listing: one page of 1,000 keys from a {keys:,}-key prefix: {page * 1000:.0f} ms through boto3, "
+                f"{raw * 1000:.0f} ms as the HTTP request alone (boto3's XML parsing is the rest)"
+            )
+            print(
+                f"    goal <= {LIST_GOAL_SECONDS * 1000:.0f} ms: {'met' if page <= LIST_GOAL_SECONDS else 'NOT met'} through boto3, {'met' if raw <= LIST_GOAL_SECONDS else 'NOT met'} for the request; "
+                f"floor (scandir + stat of 1,000 files) {floor * 1000:.1f} ms, ratio {page / floor:.1f}"
+            )
 
             put, get, copy = _throughput(zfish.url, work, megabytes)
-            print(f"  throughput on a {megabytes} MB object: PUT {put:.0f} MB/s, GET {get:.0f} MB/s, file copy {copy:.0f} MB/s")
+            print(
+                f"  throughput on a {megabytes} MB object: PUT {put:.0f} MB/s, GET {get:.0f} MB/s, file copy {copy:.0f} MB/s"
+            )
             print(f"    PUT / copy = {put / copy:.2f}, GET / copy = {get / copy:.2f}")
         finally:
             peak = zfish.stop()
             moto_peak = moto.stop()
-        print(f"  memory: zfish serve peak RSS {peak:.0f} MiB over the run (moto server {moto_peak:.0f} MiB)")
+        print(
+            f"  memory: zfish serve peak RSS {peak:.0f} MiB over the run (moto server {moto_peak:.0f} MiB)"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
