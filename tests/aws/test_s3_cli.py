@@ -6,15 +6,13 @@ import filecmp
 import os
 import shutil
 import subprocess
-from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.aws.conftest import Live, ServeProcess
-from zfish.settings import LakeLayout
+from tests.aws.conftest import Live
 
-SEED_SCRIPT = Path(__file__).with_name("upload_to_s3.sh")
+SEED_SCRIPT = Path(__file__).parents[2] / "examples" / "upload_to_s3.sh"
 BUCKET = "my-data-bucket"
 PREFIX = "use-cases/fish-demo"
 
@@ -43,52 +41,9 @@ def _run_seed_script(
     )
 
 
-@pytest.mark.spark
-@pytest.mark.slow
-def test_the_seeds_upload_script_verbatim_then_crawl_and_etl_give_the_seed_numbers(
-    serve_process: ServeProcess, default_study: Path, spark: object, tmp_path: Path
-) -> None:
-    from zfish.catalog import crawler
-    from zfish.lake.upload import upload
-    from zfish.pipeline import job
-    from zfish.simulate import catalog_counts
-
-    live = serve_process.live
-    live.client().create_bucket(Bucket=BUCKET)
-    first = _run_seed_script(live, default_study, "2025-05-10", tmp_path)
-    assert first.returncode == 0, first.stderr[-3000:]
-    assert "Upload complete up to 2025-05-10" in first.stdout
-    layout = LakeLayout(root=serve_process.lake)
-
-    # Byte for byte what `zfish upload` writes (the same jq -c compaction).
-    reference = LakeLayout(root=tmp_path / "reference")
-    upload(default_study, reference, date(2025, 5, 10), show_progress=False)
-    assert _tree(layout.dataset) == _tree(reference.dataset)
-
-    crawler.crawl(layout)
-    report = job.run(
-        spark, layout, job.EtlOptions(end_date=datetime(2025, 5, 10, 18)), show_progress=False
-    )  # type: ignore[arg-type]
-    assert report.commit is not None
-    assert report.commit.num_inserts == 60
-    assert catalog_counts(layout) == {
-        "zebra_fish_demo.observations": 540,
-        "zebra_fish_demo.outcomes": 20,
-        "zebra_fish_demo.joined_fish_data": 60,
-    }
-
-    # The next evening's delivery: the same script over a folder holding only the new day
-    # (rerunning it over the whole study copies the same bytes again, 120 CLI calls).
-    delivery = tmp_path / "delivery"
-    for kind in ("observations", "images", "outcomes"):
-        shutil.copytree(default_study / kind / "day=2025-05-10", delivery / kind / "day=2025-05-10")
-    second = _run_seed_script(live, delivery, "2025-05-11", tmp_path)
-    assert second.returncode == 0, second.stderr[-3000:]
-    crawler.crawl(layout)
-    job.run(spark, layout, job.EtlOptions(end_date=datetime(2025, 5, 11, 18)), show_progress=False)  # type: ignore[arg-type]
-    counts = catalog_counts(layout)
-    assert counts["zebra_fish_demo.outcomes"] == 25
-    assert counts["zebra_fish_demo.joined_fish_data"] == 75
+# The seed's upload script verbatim, then the crawl and the ETL with the seed's numbers, is
+# tests/aws/test_walkthrough.py: the whole walkthrough through the aws CLI, its files compared
+# byte for byte with `zfish upload`'s.
 
 
 def test_ls_recursive_over_thousands_of_day_keys_and_page_size(endpoint: Live) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from zfish.aws.auth import CredentialStore
@@ -15,6 +16,43 @@ ACCOUNT_ID = "000000000000"
 DEFAULT_MAX_BODY_BYTES = 5 * 1024**3
 
 
+class SharedLock:
+    """Many readers or one writer: queries read the catalog while a crawl waits, and the other way round.
+
+    Needed within one process: DuckDB refuses to open the catalog file read-only
+    while a connection of the same process has it open for writing.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writer)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writer and self._readers == 0)
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
 @dataclass
 class EndpointContext:
     layout: LakeLayout
@@ -22,6 +60,8 @@ class EndpointContext:
     region: str = DEFAULT_REGION
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     stopping: threading.Event = field(default_factory=threading.Event)
+    # The catalog file: Athena queries share it, Glue crawls take it alone.
+    catalog_lock: SharedLock = field(default_factory=SharedLock)
     # Called once when the server stops (services close their stores here).
     on_close: list[Callable[[], None]] = field(default_factory=list)
 

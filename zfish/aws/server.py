@@ -64,10 +64,8 @@ def _default_services() -> None:
 
     register("s3", s3.service)
     register("sts", sts.service)
-    try:  # Glue and Athena join when their floor is present.
-        from zfish.aws import athena, glue  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return
+    from zfish.aws import athena, glue
+
     register("glue", glue.service)
     register("athena", athena.service)
 

@@ -258,21 +258,32 @@ def _note(change: jsontypes.Change, origin: dict[str, str], removed_why: str = "
     return f"{change.kind} {change.path} {old} -> {new}{where}"
 
 
-def crawl(layout: LakeLayout) -> CrawlReport:
+def crawl(layout: LakeLayout, tables: tuple[str, ...] | None = None) -> CrawlReport:
     """Register the tables and exactly the partitions present in the lake right now.
 
-    Raises ValidationError (exit 2), writing nothing, when the dataset holds
-    nothing to crawl: most likely a mistyped ``--lake``, ``--bucket`` or ``--prefix``.
+    ``tables``: only these (a Glue crawler's targets, e.g. ``("observations",)``);
+    by default every JSON table and the Hudi table. Raises ValidationError
+    (exit 2), writing nothing, when the dataset holds nothing to crawl: most
+    likely a mistyped ``--lake``, ``--bucket`` or ``--prefix``.
     """
     started = time.perf_counter()
     report = CrawlReport()
-    scanned = {table: _scan(layout, table, report.problems) for table in JSON_TABLES}
-    if not any(scanned.values()) and not _hudi_table_exists(layout):
+    chosen = tuple(t for t in JSON_TABLES if tables is None or t in tables)
+    unknown = sorted(set(tables or ()) - set(JSON_TABLES) - {TABLE_NAME})
+    if unknown:
+        raise ValidationError(
+            f"no such table to crawl: {', '.join(unknown)}; the crawler knows "
+            f"{', '.join((*JSON_TABLES, TABLE_NAME))}"
+        )
+    with_hudi = tables is None or TABLE_NAME in tables
+    scanned = {table: _scan(layout, table, report.problems) for table in chosen}
+    if not any(scanned.values()) and not (with_hudi and _hudi_table_exists(layout)):
         raise ValidationError(_nothing_to_crawl(layout, report.problems))
     with updating(layout) as (con, existing):
-        for table in JSON_TABLES:
+        for table in chosen:
             _crawl_json_table(con, table, scanned[table], existing.get(table), report)
-        _crawl_hudi_table(con, layout, existing.get(TABLE_NAME), report)
+        if with_hudi:
+            _crawl_hudi_table(con, layout, existing.get(TABLE_NAME), report)
     report.seconds = time.perf_counter() - started
     return report
 

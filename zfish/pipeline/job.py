@@ -433,21 +433,42 @@ def parse_end_date(text: str | None) -> datetime:
     return value
 
 
+# What Glue adds to every job run's arguments; accepted and not used here.
+GLUE_RESERVED_ARGUMENTS = (
+    "--JOB_NAME",
+    "--JOB_RUN_ID",
+    "--JOB_ID",
+    "--TempDir",
+    "--job-bookmark-option",
+    "--job-language",
+    "--enable-glue-datacatalog",
+    "--enable-metrics",
+    "--datalake-formats",
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="joined_fish_data",
         description="Glue-style ETL: observations left join outcomes, flatten, keep labelled, "
         "upsert into the Hudi table joined_fish_data.",
     )
+    # Glue passes job arguments as --KEY value: --END_DATE, --WRITER, ... are the same options.
     parser.add_argument(
-        "--end-date", help="simulated 'now' (default: now, UTC); e.g. 2025-05-11T18:00:00"
+        "--end-date",
+        "--END_DATE",
+        help="simulated 'now' (default: now, UTC); e.g. 2025-05-11T18:00:00",
     )
-    parser.add_argument("--window-days", type=int, default=window.DEFAULT_WINDOW_DAYS)
+    parser.add_argument(
+        "--window-days", "--WINDOW_DAYS", type=int, default=window.DEFAULT_WINDOW_DAYS
+    )
+    for glue_argument in GLUE_RESERVED_ARGUMENTS:
+        parser.add_argument(glue_argument, help=argparse.SUPPRESS)
     parser.add_argument("--lake", default=None, help="lake root (default $ZFISH_LAKE or ./lake)")
     parser.add_argument("--bucket", default=None)
     parser.add_argument("--prefix", default=None)
     parser.add_argument("--table", default=None, help="table location: path or s3://bucket/key")
-    parser.add_argument("--writer", choices=WRITERS, default=WRITER_NATIVE)
+    parser.add_argument("--writer", "--WRITER", choices=WRITERS, default=WRITER_NATIVE)
     parser.add_argument("--hudi-bundle", default=os.environ.get(jars.ENV_HUDI_BUNDLE))
     parser.add_argument(
         "--reprocess-window",

@@ -1,0 +1,877 @@
+"""The Glue API over zfish's catalog: databases, tables, partitions, crawlers that crawl, jobs that run.
+
+Tables and partitions are read from zfish's own catalog (``zfish crawl`` and
+the API see one catalog, never a copy), shaped as a Glue crawler (and, for
+the Hudi table, a Glue 5.0 Hudi job's catalog sync) registers them. A crawler
+runs zfish's real crawler over its targets in a background thread; a job run
+is ``spark-submit`` of the job's script, fetched from the lake, with the Hudi
+bundle and Glue's ``--KEY value`` arguments, as Glue runs it.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from zfish.aws.context import ACCOUNT_ID, EndpointContext
+from zfish.aws.protocol import Call, Service
+from zfish.aws.state import Records
+from zfish.catalog import crawler
+from zfish.catalog import glue as catalog
+from zfish.exceptions import AwsApiError, ZfishError
+from zfish.settings import DATABASE, TABLE_NAME, resolve_location
+
+MAX_RESULTS = 100
+JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
+TEXT_INPUT = "org.apache.hadoop.mapred.TextInputFormat"
+TEXT_OUTPUT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+HUDI_INPUT = "org.apache.hudi.hadoop.HoodieParquetInputFormat"
+PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+DEFAULT_MAX_CONCURRENT_RUNS = 1
+
+
+def _not_found(message: str) -> AwsApiError:
+    return AwsApiError("EntityNotFoundException", message)
+
+
+def _when(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if epoch else None
+
+
+def _page(items: list[Any], call: Call, limit: int = MAX_RESULTS) -> tuple[list[Any], str | None]:
+    token = call.params.get("NextToken")
+    start = 0
+    if token:
+        try:
+            start = int(base64.urlsafe_b64decode(token.encode()).decode())
+        except ValueError:
+            raise AwsApiError("InvalidInputException", "The NextToken is not valid") from None
+    size = min(int(call.params.get("MaxResults") or limit), 1000)
+    page = items[start : start + size]
+    more = start + size < len(items)
+    return page, base64.urlsafe_b64encode(str(start + size).encode()).decode() if more else None
+
+
+class PartitionFilter:
+    """Glue's partition ``Expression`` (``day >= '2025-05-01' AND day < '2025-05-10'``), parsed by sqlglot."""
+
+    def __init__(self, text: str, keys: tuple[str, ...]) -> None:
+        self.keys = keys
+        try:
+            self.tree = sqlglot.parse_one(text, read="athena")
+        except sqlglot.errors.ParseError as exc:
+            raise AwsApiError(
+                "InvalidInputException", f"Unsupported expression {text!r}: {exc}"
+            ) from None
+        self.text = text
+
+    def __call__(self, values: dict[str, str]) -> bool:
+        return bool(self._eval(self.tree, values))
+
+    def _eval(self, node: exp.Expr, values: dict[str, str]) -> Any:
+        if isinstance(node, exp.Paren):
+            return self._eval(node.this, values)
+        if isinstance(node, exp.And):
+            return self._eval(node.left, values) and self._eval(node.right, values)
+        if isinstance(node, exp.Or):
+            return self._eval(node.left, values) or self._eval(node.right, values)
+        if isinstance(node, exp.Not):
+            return not self._eval(node.this, values)
+        if isinstance(node, exp.Column):
+            if node.name not in values:
+                raise AwsApiError(
+                    "InvalidInputException",
+                    f"{node.name!r} is not a partition key ({', '.join(self.keys)})",
+                )
+            return values[node.name]
+        if isinstance(node, exp.Literal):
+            return node.this
+        if isinstance(node, exp.Boolean):
+            return node.this
+        comparisons = {
+            exp.EQ: "__eq__",
+            exp.NEQ: "__ne__",
+            exp.GT: "__gt__",
+            exp.GTE: "__ge__",
+            exp.LT: "__lt__",
+            exp.LTE: "__le__",
+        }
+        for kind, method in comparisons.items():
+            if isinstance(node, kind):
+                left, right = self._eval(node.left, values), self._eval(node.right, values)
+                return getattr(str(left), method)(str(right))
+        if isinstance(node, exp.In):
+            value = str(self._eval(node.this, values))
+            return value in {str(self._eval(e, values)) for e in node.expressions}
+        if isinstance(node, exp.Between):
+            value = str(self._eval(node.this, values))
+            return (
+                str(self._eval(node.args["low"], values))
+                <= value
+                <= str(self._eval(node.args["high"], values))
+            )
+        if isinstance(node, exp.Like):
+            import fnmatch
+
+            pattern = str(self._eval(node.expression, values)).replace("%", "*").replace("_", "?")
+            return fnmatch.fnmatchcase(str(self._eval(node.this, values)), pattern)
+        raise AwsApiError(
+            "InvalidInputException", f"Unsupported expression in {self.text!r}: {node.sql()}"
+        )
+
+
+class Glue:
+    """The handlers, bound to one lake."""
+
+    def __init__(self, context: EndpointContext) -> None:
+        self.context = context
+        self.layout = context.layout
+        root = context.layout.root
+        self.databases = Records(root, "glue", "databases")
+        self.crawlers = Records(root, "glue", "crawlers")
+        self.jobs = Records(root, "glue", "jobs")
+        self.runs = Records(root, "glue", "job-runs")
+        self._processes: dict[str, subprocess.Popen[str]] = {}
+        # A server killed mid-crawl or mid-run left them RUNNING: they are not.
+        with self.crawlers.lock:
+            for record in self.crawlers.items.values():
+                if record.get("State") != "READY":
+                    record["State"] = "READY"
+                    record["LastCrawl"] = {
+                        "Status": "FAILED",
+                        "ErrorMessage": "zfish serve stopped during the crawl",
+                        "StartTime": record.get("LastCrawl", {}).get("StartTime"),
+                    }
+            self.crawlers.save()
+        with self.runs.lock:
+            for run in self.runs.items.values():
+                if run["JobRunState"] in ("STARTING", "RUNNING", "STOPPING"):
+                    run["JobRunState"] = "FAILED"
+                    run["ErrorMessage"] = "zfish serve stopped during the run"
+            self.runs.save()
+
+    # -- databases ----------------------------------------------------------------------
+
+    def _catalog_exists(self) -> bool:
+        return self.layout.catalog_db.exists()
+
+    def _database_names(self) -> list[str]:
+        names = set(self.databases.items)
+        if self._catalog_exists():
+            names.add(DATABASE)
+        return sorted(names)
+
+    def _database(self, name: str) -> dict[str, Any]:
+        if name not in self._database_names():
+            raise _not_found(f"Database {name} not found.")
+        record = self.databases.items.get(name, {})
+        return {
+            "Name": name,
+            "Description": record.get(
+                "Description", "zfish: the study's catalog" if name == DATABASE else ""
+            ),
+            "LocationUri": record.get("LocationUri", ""),
+            "Parameters": record.get("Parameters", {}),
+            "CreateTime": _when(record.get("CreateTime"))
+            or _when(
+                self.layout.catalog_db.stat().st_mtime if self._catalog_exists() else time.time()
+            ),
+            "CatalogId": ACCOUNT_ID,
+        }
+
+    def create_database(self, call: Call) -> dict[str, Any]:
+        given = call.params.get("DatabaseInput") or {}
+        name = str(given.get("Name", "")).lower()
+        if not name:
+            raise AwsApiError("InvalidInputException", "DatabaseInput.Name is required")
+        with self.databases.lock:
+            if name in self.databases.items:
+                raise AwsApiError("AlreadyExistsException", f"Database already exists: {name}")
+            self.databases.items[name] = {
+                "Description": given.get("Description", ""),
+                "LocationUri": given.get("LocationUri", ""),
+                "Parameters": given.get("Parameters", {}),
+                "CreateTime": time.time(),
+            }
+            self.databases.save()
+        return {}
+
+    def get_database(self, call: Call) -> dict[str, Any]:
+        return {"Database": self._database(str(call.params["Name"]).lower())}
+
+    def get_databases(self, call: Call) -> dict[str, Any]:
+        names, token = _page(self._database_names(), call)
+        out: dict[str, Any] = {"DatabaseList": [self._database(n) for n in names]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def delete_database(self, call: Call) -> dict[str, Any]:
+        name = str(call.params["Name"]).lower()
+        if name == DATABASE and self._catalog_exists():
+            raise AwsApiError(
+                "InvalidInputException",
+                f"{DATABASE} is the study's catalog ({self.layout.catalog_db}); delete that file to drop it",
+            )
+        with self.databases.lock:
+            if self.databases.items.pop(name, None) is None:
+                raise _not_found(f"Database {name} not found.")
+            self.databases.save()
+        return {}
+
+    # -- tables and partitions ----------------------------------------------------------------
+
+    def _tables(self, database: str) -> dict[str, catalog.TableEntry]:
+        self._database(database)
+        if database != DATABASE:
+            return {}
+        try:
+            return catalog.load_tables(self.layout)
+        except ZfishError as exc:
+            raise AwsApiError("InternalServiceException", str(exc), status=500) from exc
+
+    def _location(self, entry: catalog.TableEntry) -> str:
+        return f"s3://{self.layout.bucket}/{self.layout.prefix}/{entry.location}/"
+
+    def _descriptor(self, entry: catalog.TableEntry, location: str) -> dict[str, Any]:
+        hudi = entry.kind == catalog.KIND_HUDI
+        return {
+            "Columns": [{"Name": c.name, "Type": c.glue_type} for c in entry.columns],
+            "Location": location,
+            "InputFormat": HUDI_INPUT if hudi else TEXT_INPUT,
+            "OutputFormat": PARQUET_OUTPUT if hudi else TEXT_OUTPUT,
+            "Compressed": False,
+            "NumberOfBuckets": -1,
+            "SerdeInfo": {
+                "SerializationLibrary": PARQUET_SERDE if hudi else JSON_SERDE,
+                "Parameters": {"serialization.format": "1"}
+                if hudi
+                else {"paths": ",".join(c.name for c in entry.columns)},
+            },
+            "Parameters": {"classification": "hudi" if hudi else "json"},
+            "StoredAsSubDirectories": False,
+        }
+
+    def _table(self, entry: catalog.TableEntry) -> dict[str, Any]:
+        hudi = entry.kind == catalog.KIND_HUDI
+        stamp = _when(self.layout.catalog_db.stat().st_mtime)
+        parameters = {"classification": "hudi" if hudi else "json", "EXTERNAL": "TRUE"}
+        if hudi:
+            parameters.update(
+                {"spark.sql.sources.provider": "hudi", "hudi.metadata-listing-enabled": "FALSE"}
+            )
+        return {
+            "Name": entry.name,
+            "DatabaseName": entry.database,
+            "CatalogId": ACCOUNT_ID,
+            "CreateTime": stamp,
+            "UpdateTime": stamp,
+            "Owner": "zfish",
+            "Retention": 0,
+            "StorageDescriptor": self._descriptor(entry, self._location(entry)),
+            "PartitionKeys": [{"Name": k, "Type": "string"} for k in entry.partition_keys],
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": parameters,
+            "IsRegisteredWithLakeFormation": False,
+        }
+
+    def _entry(self, call: Call) -> catalog.TableEntry:
+        database = str(call.params["DatabaseName"]).lower()
+        name = str(call.params.get("TableName") or call.params.get("Name")).lower()
+        entry = self._tables(database).get(name)
+        if entry is None:
+            raise _not_found(f"Table {name} not found.")
+        return entry
+
+    def get_tables(self, call: Call) -> dict[str, Any]:
+        tables = sorted(
+            self._tables(str(call.params["DatabaseName"]).lower()).values(), key=lambda e: e.name
+        )
+        pattern = call.params.get("Expression")
+        if pattern:
+            import re
+
+            regex = re.compile(str(pattern).replace("*", ".*"))
+            tables = [t for t in tables if regex.fullmatch(t.name)]
+        page, token = _page(tables, call)
+        out: dict[str, Any] = {"TableList": [self._table(t) for t in page]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def get_table(self, call: Call) -> dict[str, Any]:
+        return {"Table": self._table(self._entry(call))}
+
+    def _partition(self, entry: catalog.TableEntry, value: str) -> dict[str, Any]:
+        location = self._location(entry) + (
+            f"day={value}/" if entry.kind == catalog.KIND_JSON else f"{value}/"
+        )
+        return {
+            "Values": [value],
+            "DatabaseName": entry.database,
+            "TableName": entry.name,
+            "CatalogId": ACCOUNT_ID,
+            "CreationTime": _when(self.layout.catalog_db.stat().st_mtime),
+            "StorageDescriptor": self._descriptor(entry, location),
+            "Parameters": {},
+        }
+
+    def get_partitions(self, call: Call) -> dict[str, Any]:
+        entry = self._entry(call)
+        values = sorted(entry.partitions)
+        text = call.params.get("Expression")
+        if text:
+            keep = PartitionFilter(str(text), entry.partition_keys)
+            values = [v for v in values if keep(dict(zip(entry.partition_keys, [v], strict=False)))]
+        segment = call.params.get("Segment")
+        if segment:
+            number, total = int(segment["SegmentNumber"]), int(segment["TotalSegments"])
+            values = [v for i, v in enumerate(values) if i % total == number]
+        page, token = _page(values, call, limit=1000)
+        out: dict[str, Any] = {"Partitions": [self._partition(entry, v) for v in page]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def get_partition(self, call: Call) -> dict[str, Any]:
+        entry = self._entry(call)
+        values = call.params.get("PartitionValues") or []
+        if len(values) != 1 or values[0] not in entry.partitions:
+            raise _not_found(f"Partition not found: {values}")
+        return {"Partition": self._partition(entry, values[0])}
+
+    def batch_get_partition(self, call: Call) -> dict[str, Any]:
+        entry = self._entry(call)
+        found, missing = [], []
+        for wanted in call.params.get("PartitionsToGet") or []:
+            values = wanted.get("Values") or []
+            if len(values) == 1 and values[0] in entry.partitions:
+                found.append(self._partition(entry, values[0]))
+            else:
+                missing.append({"Values": values})
+        return {"Partitions": found, "UnprocessedKeys": missing}
+
+    def get_table_versions(self, call: Call) -> dict[str, Any]:
+        entry = self._entry(call)
+        versions = catalog.load_versions(self.layout, entry.name)
+        rows = []
+        for version in reversed(versions):
+            shaped = dict(self._table(entry))
+            shaped["StorageDescriptor"] = dict(shaped["StorageDescriptor"])
+            shaped["StorageDescriptor"]["Columns"] = [
+                {"Name": c.name, "Type": c.glue_type} for c in version.columns
+            ]
+            shaped["UpdateTime"] = version.created_at
+            rows.append({"Table": shaped, "VersionId": str(version.version_id)})
+        page, token = _page(rows, call)
+        out: dict[str, Any] = {"TableVersions": page}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    # -- crawlers -----------------------------------------------------------------------
+
+    def _targets(self, record: dict[str, Any]) -> tuple[str, ...]:
+        """The catalog tables a crawler's S3 targets name."""
+        tables = []
+        base = f"s3://{self.layout.bucket}/{self.layout.prefix}/"
+        for target in (record.get("Targets") or {}).get("S3Targets") or []:
+            path = str(target.get("Path", ""))
+            normal = path.replace("s3a://", "s3://").rstrip("/") + "/"
+            name = normal[len(base) :].strip("/") if normal.startswith(base) else ""
+            if name not in (*catalog.JSON_TABLES, "processed/" + TABLE_NAME):
+                raise ValueError(
+                    f"zfish's crawler catalogues {base}observations/, {base}outcomes/ and "
+                    f"{base}processed/{TABLE_NAME}/; it cannot crawl {path}"
+                )
+            tables.append(TABLE_NAME if name.endswith(TABLE_NAME) else name)
+        return tuple(tables)
+
+    def _crawler_out(self, name: str) -> dict[str, Any]:
+        record = self.crawlers.items[name]
+        out = {
+            k: v
+            for k, v in record.items()
+            if k not in ("CreationTime", "LastUpdated", "LastCrawl", "Metrics")
+        }
+        out["Name"] = name
+        out["CreationTime"] = _when(record["CreationTime"])
+        out["LastUpdated"] = _when(record["LastUpdated"])
+        last = record.get("LastCrawl")
+        if last:
+            out["LastCrawl"] = {**last, "StartTime": _when(last.get("StartTime"))}
+        return out
+
+    def _crawler(self, name: str) -> dict[str, Any]:
+        if name not in self.crawlers.items:
+            raise _not_found(f"Crawler with name {name} has not been found.")
+        return self.crawlers.items[name]
+
+    def create_crawler(self, call: Call) -> dict[str, Any]:
+        params = call.params
+        name = str(params["Name"])
+        with self.crawlers.lock:
+            if name in self.crawlers.items:
+                raise AwsApiError("AlreadyExistsException", f"{name} already exists")
+            record: dict[str, Any] = {
+                "Role": params.get("Role", ""),
+                "DatabaseName": params.get("DatabaseName", ""),
+                "Targets": params.get("Targets") or {},
+                "SchemaChangePolicy": params.get("SchemaChangePolicy")
+                or {
+                    "UpdateBehavior": "UPDATE_IN_DATABASE",
+                    "DeleteBehavior": "DEPRECATE_IN_DATABASE",
+                },
+                "RecrawlPolicy": params.get("RecrawlPolicy")
+                or {"RecrawlBehavior": "CRAWL_EVERYTHING"},
+                "State": "READY",
+                "CreationTime": time.time(),
+                "LastUpdated": time.time(),
+                "Version": 1,
+                "Metrics": [],
+            }
+            try:
+                self._targets(record)
+            except ValueError as exc:
+                raise AwsApiError("InvalidInputException", str(exc)) from None
+            if (
+                record["DatabaseName"]
+                and str(record["DatabaseName"]).lower() not in self._database_names()
+            ):
+                raise _not_found(f"Database {record['DatabaseName']} not found.")
+            self.crawlers.items[name] = record
+            self.crawlers.save()
+        return {}
+
+    def update_crawler(self, call: Call) -> dict[str, Any]:
+        name = str(call.params["Name"])
+        with self.crawlers.lock:
+            record = self._crawler(name)
+            if record["State"] != "READY":
+                raise AwsApiError("CrawlerRunningException", f"Crawler with name {name} is running")
+            for key in ("Role", "DatabaseName", "Targets", "SchemaChangePolicy", "RecrawlPolicy"):
+                if call.params.get(key) is not None:
+                    record[key] = call.params[key]
+            record["LastUpdated"] = time.time()
+            record["Version"] = int(record.get("Version", 1)) + 1
+            self.crawlers.save()
+        return {}
+
+    def delete_crawler(self, call: Call) -> dict[str, Any]:
+        name = str(call.params["Name"])
+        with self.crawlers.lock:
+            record = self._crawler(name)
+            if record["State"] != "READY":
+                raise AwsApiError("CrawlerRunningException", f"Crawler with name {name} is running")
+            del self.crawlers.items[name]
+            self.crawlers.save()
+        return {}
+
+    def get_crawler(self, call: Call) -> dict[str, Any]:
+        name = str(call.params["Name"])
+        self._crawler(name)
+        return {"Crawler": self._crawler_out(name)}
+
+    def get_crawlers(self, call: Call) -> dict[str, Any]:
+        names, token = _page(sorted(self.crawlers.items), call)
+        out: dict[str, Any] = {"Crawlers": [self._crawler_out(n) for n in names]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def list_crawlers(self, call: Call) -> dict[str, Any]:
+        names, token = _page(sorted(self.crawlers.items), call)
+        out: dict[str, Any] = {"CrawlerNames": names}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def start_crawler(self, call: Call) -> dict[str, Any]:
+        name = str(call.params["Name"])
+        with self.crawlers.lock:
+            record = self._crawler(name)
+            if record["State"] != "READY":
+                raise AwsApiError(
+                    "CrawlerRunningException", f"Crawler with name {name} has already started"
+                )
+            record["State"] = "RUNNING"
+            record["LastCrawl"] = {"Status": "RUNNING", "StartTime": time.time()}
+            self.crawlers.save()
+        threading.Thread(
+            target=self._crawl, args=(name,), name=f"crawler-{name}", daemon=True
+        ).start()
+        return {}
+
+    def _crawl(self, name: str) -> None:
+        record = self.crawlers.items[name]
+        started = time.time()
+        status, message, report = "SUCCEEDED", None, None
+        try:
+            tables = self._targets(record)
+            # One crawl at a time: the catalog is one DuckDB file.
+            with self.context.catalog_lock.exclusive():
+                report = crawler.crawl(self.layout, tables)
+        except Exception as exc:  # the crawl's failure is the crawler's state, not the server's
+            status, message = "FAILED", str(exc)
+        with self.crawlers.lock:
+            record["State"] = "STOPPING"
+            self.crawlers.save()
+            elapsed = time.time() - started
+            record["State"] = "READY"
+            record["CrawlElapsedTime"] = int(elapsed * 1000)
+            record["LastCrawl"] = {
+                "Status": status,
+                "StartTime": started,
+                **({"ErrorMessage": message} if message else {}),
+            }
+            changes = report.tables.values() if report is not None else []
+            record.setdefault("Metrics", []).append(
+                {
+                    "seconds": elapsed,
+                    "created": sum(1 for c in changes if c.created),
+                    "updated": sum(1 for c in changes if not c.created and not c.deleted),
+                    "deleted": sum(1 for c in changes if c.deleted),
+                }
+            )
+            record["Metrics"] = record["Metrics"][-20:]
+            self.crawlers.save()
+
+    def stop_crawler(self, call: Call) -> dict[str, Any]:
+        name = str(call.params["Name"])
+        with self.crawlers.lock:
+            record = self._crawler(name)
+            if record["State"] != "RUNNING":
+                raise AwsApiError(
+                    "CrawlerNotRunningException", f"Crawler with name {name} is not running"
+                )
+            # A crawl commits in one catalog transaction: it is let finish, as STOPPING says.
+            record["State"] = "STOPPING"
+            self.crawlers.save()
+        return {}
+
+    def get_crawler_metrics(self, call: Call) -> dict[str, Any]:
+        names = call.params.get("CrawlerNameList") or sorted(self.crawlers.items)
+        rows = []
+        for name in names:
+            record = self._crawler(name)
+            metrics = record.get("Metrics") or []
+            seconds = sorted(m["seconds"] for m in metrics)
+            rows.append(
+                {
+                    "CrawlerName": name,
+                    "TimeLeftSeconds": 0.0,
+                    "StillEstimating": record["State"] != "READY",
+                    "LastRuntimeSeconds": metrics[-1]["seconds"] if metrics else 0.0,
+                    "MedianRuntimeSeconds": seconds[len(seconds) // 2] if seconds else 0.0,
+                    "TablesCreated": sum(m["created"] for m in metrics),
+                    "TablesUpdated": sum(m["updated"] for m in metrics),
+                    "TablesDeleted": sum(m["deleted"] for m in metrics),
+                }
+            )
+        return {"CrawlerMetricsList": rows}
+
+    # -- jobs ---------------------------------------------------------------------------
+
+    def _job(self, name: str) -> dict[str, Any]:
+        if name not in self.jobs.items:
+            raise _not_found(f"Job {name} not found.")
+        return self.jobs.items[name]
+
+    def _job_out(self, name: str) -> dict[str, Any]:
+        record = dict(self.jobs.items[name])
+        record["Name"] = name
+        record["CreatedOn"] = _when(record["CreatedOn"])
+        record["LastModifiedOn"] = _when(record["LastModifiedOn"])
+        return record
+
+    def create_job(self, call: Call) -> dict[str, Any]:
+        params = call.params
+        name = str(params["Name"])
+        command = params.get("Command") or {}
+        if not str(command.get("ScriptLocation", "")).startswith(("s3://", "s3a://")):
+            raise AwsApiError(
+                "InvalidInputException",
+                "Command.ScriptLocation must be an s3:// object in the lake",
+            )
+        with self.jobs.lock:
+            if name in self.jobs.items:
+                raise AwsApiError("AlreadyExistsException", f"Job {name} already exists")
+            self.jobs.items[name] = {
+                "Role": params.get("Role", ""),
+                "Command": command,
+                "DefaultArguments": params.get("DefaultArguments") or {},
+                "GlueVersion": params.get("GlueVersion") or "5.0",
+                "MaxRetries": params.get("MaxRetries") or 0,
+                "ExecutionProperty": params.get("ExecutionProperty")
+                or {"MaxConcurrentRuns": DEFAULT_MAX_CONCURRENT_RUNS},
+                "CreatedOn": time.time(),
+                "LastModifiedOn": time.time(),
+            }
+            self.jobs.save()
+        return {"Name": name}
+
+    def get_job(self, call: Call) -> dict[str, Any]:
+        name = str(call.params["JobName"])
+        self._job(name)
+        return {"Job": self._job_out(name)}
+
+    def get_jobs(self, call: Call) -> dict[str, Any]:
+        names, token = _page(sorted(self.jobs.items), call)
+        out: dict[str, Any] = {"Jobs": [self._job_out(n) for n in names]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def delete_job(self, call: Call) -> dict[str, Any]:
+        name = str(call.params["JobName"])
+        with self.jobs.lock:
+            self.jobs.items.pop(name, None)
+            self.jobs.save()
+        return {"JobName": name}
+
+    def _run_out(self, run_id: str) -> dict[str, Any]:
+        run = dict(self.runs.items[run_id])
+        for key in ("StartedOn", "CompletedOn", "LastModifiedOn"):
+            if run.get(key):
+                run[key] = _when(run[key])
+            else:
+                run.pop(key, None)
+        run.pop("Log", None)
+        return run
+
+    def start_job_run(self, call: Call) -> dict[str, Any]:
+        name = str(call.params["JobName"])
+        with self.jobs.lock:
+            job = self._job(name)
+        limit = int(
+            (job.get("ExecutionProperty") or {}).get("MaxConcurrentRuns")
+            or DEFAULT_MAX_CONCURRENT_RUNS
+        )
+        with self.runs.lock:
+            active = [
+                r
+                for r in self.runs.items.values()
+                if r["JobName"] == name and r["JobRunState"] in ("STARTING", "RUNNING", "STOPPING")
+            ]
+            if len(active) >= limit:
+                raise AwsApiError(
+                    "ConcurrentRunsExceededException",
+                    f"Concurrent runs exceeded for {name}: {len(active)} of at most {limit} running",
+                )
+            run_id = f"jr_{uuid.uuid4().hex}"
+            arguments = {
+                **(job.get("DefaultArguments") or {}),
+                **(call.params.get("Arguments") or {}),
+            }
+            self.runs.items[run_id] = {
+                "Id": run_id,
+                "JobName": name,
+                "Attempt": 0,
+                "JobRunState": "STARTING",
+                "Arguments": arguments,
+                "StartedOn": time.time(),
+                "LastModifiedOn": time.time(),
+                "GlueVersion": job.get("GlueVersion", "5.0"),
+                "ExecutionTime": 0,
+            }
+            self.runs.save()
+        threading.Thread(
+            target=self._run, args=(run_id, job, arguments), name=f"job-{run_id}", daemon=True
+        ).start()
+        return {"JobRunId": run_id}
+
+    def _script(self, location: str, run_id: str) -> Path:
+        """The job's script from the lake, copied where the run can import it."""
+        source = resolve_location(location, self.layout.root)
+        if not source.is_file():
+            raise FileNotFoundError(
+                f"the job's script {location} is not in the lake ({source}); upload it with aws s3 cp"
+            )
+        target = self.layout.root / ".zfish-s3" / "glue" / "scripts" / run_id / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
+        return target
+
+    def _set_run(self, run_id: str, **fields: Any) -> None:
+        with self.runs.lock:
+            self.runs.items[run_id].update(fields, LastModifiedOn=time.time())
+            self.runs.save()
+
+    def _run(self, run_id: str, job: dict[str, Any], arguments: dict[str, str]) -> None:
+        from zfish import jars
+
+        started = time.time()
+        try:
+            script = self._script(str(job["Command"]["ScriptLocation"]), run_id)
+            bundle = jars.hudi_bundle()
+            argv = [
+                str(Path(sys.executable).parent / "spark-submit"),
+                "--master",
+                "local[2]",
+                "--jars",
+                str(bundle),
+                "--conf",
+                "spark.ui.enabled=false",
+                str(script),
+                "--JOB_NAME",
+                str(self.runs.items[run_id]["JobName"]),
+                "--JOB_RUN_ID",
+                run_id,
+            ]
+            for key, value in arguments.items():
+                argv += [key if key.startswith("--") else f"--{key}", str(value)]
+            env = {
+                **os.environ,
+                "PYSPARK_PYTHON": sys.executable,
+                "PYSPARK_DRIVER_PYTHON": sys.executable,
+                "ZFISH_LAKE": str(self.layout.root),
+                "ZFISH_HUDI_BUNDLE": str(bundle),
+            }
+            process = subprocess.Popen(
+                argv,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+            self._processes[run_id] = process
+            self._set_run(run_id, JobRunState="RUNNING")
+            output, _ = process.communicate()
+            state = self.runs.items[run_id]["JobRunState"]
+            if state == "STOPPING":
+                self._set_run(
+                    run_id,
+                    JobRunState="STOPPED",
+                    CompletedOn=time.time(),
+                    ExecutionTime=int(time.time() - started),
+                )
+            elif process.returncode == 0:
+                self._set_run(
+                    run_id,
+                    JobRunState="SUCCEEDED",
+                    CompletedOn=time.time(),
+                    ExecutionTime=int(time.time() - started),
+                    Log=output[-20000:],
+                )
+            else:
+                lines = [line for line in output.splitlines() if line.strip()]
+                errors = [line for line in lines if "error" in line.lower()]
+                message = (errors or lines or [f"exit code {process.returncode}"])[-1]
+                self._set_run(
+                    run_id,
+                    JobRunState="FAILED",
+                    ErrorMessage=message[:2000],
+                    CompletedOn=time.time(),
+                    ExecutionTime=int(time.time() - started),
+                    Log=output[-20000:],
+                )
+        except Exception as exc:  # the run's failure is the run's state
+            self._set_run(
+                run_id,
+                JobRunState="FAILED",
+                ErrorMessage=str(exc),
+                CompletedOn=time.time(),
+                ExecutionTime=int(time.time() - started),
+            )
+        finally:
+            self._processes.pop(run_id, None)
+
+    def get_job_run(self, call: Call) -> dict[str, Any]:
+        run_id = str(call.params["RunId"])
+        if (
+            run_id not in self.runs.items
+            or self.runs.items[run_id]["JobName"] != call.params["JobName"]
+        ):
+            raise _not_found(f"Job run {run_id} not found.")
+        return {"JobRun": self._run_out(run_id)}
+
+    def get_job_runs(self, call: Call) -> dict[str, Any]:
+        name = str(call.params["JobName"])
+        self._job(name)
+        ids = sorted(
+            (r["StartedOn"], i) for i, r in self.runs.items.items() if r["JobName"] == name
+        )
+        page, token = _page([i for _, i in reversed(ids)], call)
+        out: dict[str, Any] = {"JobRuns": [self._run_out(i) for i in page]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def batch_stop_job_run(self, call: Call) -> dict[str, Any]:
+        import signal
+
+        name = str(call.params["JobName"])
+        stopped, errors = [], []
+        for run_id in call.params.get("JobRunIds") or []:
+            run = self.runs.items.get(run_id)
+            if (
+                run is None
+                or run["JobName"] != name
+                or run["JobRunState"] not in ("STARTING", "RUNNING")
+            ):
+                errors.append(
+                    {
+                        "JobName": name,
+                        "JobRunId": run_id,
+                        "ErrorDetail": {
+                            "ErrorCode": "InvalidInputException",
+                            "ErrorMessage": "not running",
+                        },
+                    }
+                )
+                continue
+            self._set_run(run_id, JobRunState="STOPPING")
+            process = self._processes.get(run_id)
+            if process is not None:
+                os.killpg(process.pid, signal.SIGTERM)
+            stopped.append({"JobName": name, "JobRunId": run_id})
+        return {"SuccessfulSubmissions": stopped, "Errors": errors}
+
+
+def service(context: EndpointContext) -> Service:
+    glue = Glue(context)
+    return Service(
+        "glue",
+        {
+            "CreateDatabase": glue.create_database,
+            "GetDatabase": glue.get_database,
+            "GetDatabases": glue.get_databases,
+            "DeleteDatabase": glue.delete_database,
+            "GetTables": glue.get_tables,
+            "GetTable": glue.get_table,
+            "GetTableVersions": glue.get_table_versions,
+            "GetPartitions": glue.get_partitions,
+            "GetPartition": glue.get_partition,
+            "BatchGetPartition": glue.batch_get_partition,
+            "CreateCrawler": glue.create_crawler,
+            "UpdateCrawler": glue.update_crawler,
+            "DeleteCrawler": glue.delete_crawler,
+            "GetCrawler": glue.get_crawler,
+            "GetCrawlers": glue.get_crawlers,
+            "ListCrawlers": glue.list_crawlers,
+            "StartCrawler": glue.start_crawler,
+            "StopCrawler": glue.stop_crawler,
+            "GetCrawlerMetrics": glue.get_crawler_metrics,
+            "CreateJob": glue.create_job,
+            "GetJob": glue.get_job,
+            "GetJobs": glue.get_jobs,
+            "DeleteJob": glue.delete_job,
+            "StartJobRun": glue.start_job_run,
+            "GetJobRun": glue.get_job_run,
+            "GetJobRuns": glue.get_job_runs,
+            "BatchStopJobRun": glue.batch_stop_job_run,
+        },
+    )
