@@ -24,7 +24,7 @@ UNTIL ?= $(DAY)
 BENCH_ARGS ?=
 WRITER ?=
 
-.PHONY: help check-python check-java venv bundle simulate generate upload crawl etl serve lint test bench notebooks clean distclean
+.PHONY: help check-python check-java venv bundle simulate generate upload crawl etl serve walkthrough lint test bench notebooks clean distclean
 
 help: ## Show this help
 	@echo "zfish: local lakehouse emulator (S3 lake, Glue crawler, Spark ETL into Apache Hudi, Athena SQL)"
@@ -89,6 +89,15 @@ etl: $(STAMP) check-java ## Run the Spark ETL job into the Hudi table (END=YYYY-
 
 serve: $(STAMP) ## Serve the lake as an AWS endpoint (S3, STS) on http://127.0.0.1:4566 until Ctrl-C (PORT=...)
 	$(ZFISH) serve $(if $(PORT),--port $(PORT),)
+
+walkthrough: $(STAMP) check-java ## The seed's AWS walkthrough with the aws CLI against zfish serve over a fresh lake
+	@command -v jq >/dev/null || { echo "error: the walkthrough needs jq (Debian/Ubuntu: apt-get install jq; macOS: brew install jq)" >&2; exit 5; }
+	@test -d $(ZFISH_DATA)/observations || $(ZFISH) generate --seed $(SEED)
+	@set -e; work=$$(mktemp -d); trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf $$work' EXIT; \
+	  $(ZFISH) --lake $$work/lake serve --port 0 > $$work/serve.log 2>&1 & pid=$$!; \
+	  for i in $$(seq 100); do grep -q AWS_ENDPOINT_URL= $$work/serve.log && break; sleep 0.1; done; \
+	  eval "$$(grep -o 'export AWS_ENDPOINT_URL=.*' $$work/serve.log)"; \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/seed_walkthrough.sh $(ZFISH_DATA)
 
 lint: $(STAMP) ## ruff + mypy (strict on the package)
 	$(VENV)/bin/ruff check zfish etl tests benchmarks
