@@ -386,6 +386,14 @@ def test_aws_chunked_signed_streaming_bodies(endpoint: Live) -> None:
     )
 
 
+def test_put_if_none_match_refuses_to_overwrite(s3: object, endpoint: Live) -> None:
+    s3.put_object(Bucket=BUCKET, Key="once.json", Body=b"first", IfNoneMatch="*")  # type: ignore[attr-defined]
+    with pytest.raises(ClientError) as exists:
+        s3.put_object(Bucket=BUCKET, Key="once.json", Body=b"second", IfNoneMatch="*")  # type: ignore[attr-defined]
+    assert _status(exists) == 412
+    assert (endpoint.root / BUCKET / "once.json").read_bytes() == b"first"
+
+
 def test_copy_delete_and_delete_objects(s3: object, endpoint: Live) -> None:
     s3.put_object(Bucket=BUCKET, Key="src/a.json", Body=b"A", ContentType="application/json")  # type: ignore[attr-defined]
     copied = s3.copy_object(

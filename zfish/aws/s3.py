@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import json
 import shutil
@@ -427,8 +426,11 @@ class S3:
             self.store.put_marker(bucket, key)
             return {"ETag": _quoted(EMPTY_MD5)}
         if params.get("IfNoneMatch") == "*":
-            with contextlib.suppress(AwsApiError):
+            try:
                 self.store.head(bucket, key)
+            except AwsApiError:
+                pass  # no such object: the write may go ahead
+            else:
                 raise AwsApiError(
                     "PreconditionFailed",
                     "At least one of the pre-conditions you specified did not hold",
