@@ -91,8 +91,7 @@ class Service:
             payload is not None and operation.input_shape.members[payload].type_name == "blob"
         )
         body: bytes = b"" if streaming else request.get_data()
-        protocol = self.protocol if self.protocol != "query" else "query"
-        parser = PROTOCOL_PARSERS[protocol](operation)
+        parser = PROTOCOL_PARSERS[self.protocol](operation)
         try:
             return dict(
                 parser.parse(

@@ -108,11 +108,8 @@ class Endpoint:
                 {"services": {name: "running" for name in self.services}, "edition": "zfish"}
             )
             return Response(body, mimetype="application/json")(environ, start_response)
-        response = self.handle(request)
-        if request.method == "HEAD":
-            # Keep the object's Content-Length; send no body.
-            response.response = []
-        return response(environ, start_response)
+        # werkzeug sends no body for HEAD and keeps the Content-Length the response carries.
+        return self.handle(request)(environ, start_response)
 
     def handle(self, request: Request) -> Response:
         service = self._service_for(request)
@@ -146,19 +143,21 @@ class Endpoint:
             result = handler(call)
             return service.response(operation, call, result)
         except AwsApiError as error:
-            fallback = service.model.operation_model(
-                _FALLBACK_OPERATION.get(service.name, service.model.operation_names[0])
-            )
-            return service.error(operation or fallback, error, request_id)
+            return self._error(service, operation, error, request_id)
         except Exception as exc:  # a bug: answer like AWS does, keep serving, tell the operator
             traceback.print_exc(file=sys.stderr)
-            fallback = service.model.operation_model(
-                _FALLBACK_OPERATION.get(service.name, service.model.operation_names[0])
-            )
             internal = AwsApiError(
                 "InternalError", f"zfish serve failed on this request: {exc}", status=500
             )
-            return service.error(operation or fallback, internal, request_id)
+            return self._error(service, operation, internal, request_id)
+
+    @staticmethod
+    def _error(service: Service, operation: Any, error: AwsApiError, request_id: str) -> Response:
+        """The error in the service's format; before routing, by a stand-in operation of its model."""
+        if operation is None:
+            name = _FALLBACK_OPERATION.get(service.name, service.model.operation_names[0])
+            operation = service.model.operation_model(name)
+        return service.error(operation, error, request_id)
 
 
 class _QuietHandler(WSGIRequestHandler):
