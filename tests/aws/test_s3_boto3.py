@@ -279,6 +279,14 @@ def test_folder_markers_are_not_objects_of_4096_bytes(s3: object, endpoint: Live
     assert not (endpoint.root / BUCKET / "out").exists()
 
 
+def test_folder_markers_keep_their_place_in_key_order(s3: object) -> None:
+    s3.put_object(Bucket=BUCKET, Key="a/file.json", Body=b"1")  # type: ignore[attr-defined]
+    s3.put_object(Bucket=BUCKET, Key="b/", Body=b"")  # type: ignore[attr-defined]
+    s3.put_object(Bucket=BUCKET, Key="c/file.json", Body=b"2")  # type: ignore[attr-defined]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]  # type: ignore[attr-defined]
+    assert keys == ["a/file.json", "b/", "c/file.json"]
+
+
 def test_content_md5_and_checksum_mismatches_write_nothing(s3: object, endpoint: Live) -> None:
     body = b"the real body"
     wrong_md5 = base64.b64encode(hashlib.md5(b"other").digest()).decode()

@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import sqlite3
+import stat as stat_module
 import threading
 import time
 import uuid
@@ -213,7 +214,7 @@ class ObjectStore:
 
     def delete_bucket(self, bucket: str) -> None:
         path = self.existing_bucket(bucket)
-        for _ in self.walk(bucket, "", ""):
+        if next(self.walk(bucket, "", ""), None) is not None:
             raise AwsApiError(
                 "BucketNotEmpty",
                 "The bucket you tried to delete is not empty",
@@ -276,15 +277,6 @@ class ObjectStore:
 
     # -- metadata cache -------------------------------------------------------------
 
-    def _cached(self, rel: str, st: os.stat_result) -> tuple[Any, ...] | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT etag, content_type, headers, metadata, checksums FROM objects"
-                " WHERE path = ? AND size = ? AND mtime_ns = ? AND ino = ?",
-                (rel, st.st_size, st.st_mtime_ns, st.st_ino),
-            ).fetchone()
-        return tuple(row) if row else None
-
     def record(
         self,
         path: Path,
@@ -315,25 +307,7 @@ class ObjectStore:
 
     def info(self, key: str, path: Path, st: os.stat_result | None = None) -> ObjectInfo:
         """The object a file is; its MD5 computed once if nothing recorded it."""
-        if st is None:
-            st = path.stat()
-        cached = self._cached(self._rel(path), st)
-        if cached is not None:
-            return _from_row(key, path, st, cached)
-        etag = _md5_of(path)
-        if time.time() - st.st_mtime > RACY_SECONDS:
-            again = path.stat()
-            if (again.st_size, again.st_mtime_ns, again.st_ino) == (
-                st.st_size,
-                st.st_mtime_ns,
-                st.st_ino,
-            ):
-                with self._lock:
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, NULL, '{}', '{}', '{}')",
-                        (self._rel(path), st.st_size, st.st_mtime_ns, st.st_ino, etag),
-                    )
-        return ObjectInfo(key, st.st_size, st.st_mtime, etag, path=path)
+        return self._resolve([(key, self._rel(path), path, st or path.stat())])[0]
 
     def _is_marker(self, folder: Path) -> bool:
         return bool(self._markers) and self._rel(folder) in self._markers
@@ -462,37 +436,45 @@ class ObjectStore:
         self, bucket: str, prefix: str, start: str, delimiter: str | None, max_keys: int
     ) -> tuple[list[ObjectInfo], list[str], bool]:
         """One page: objects, common prefixes, and whether more follow."""
-        objects: list[ObjectInfo] = []
         prefixes: list[str] = []
-        files: list[tuple[str, Path]] = []
+        files: list[tuple[str, Path]] = []  # objects' keys in listing order
+        markers: dict[str, ObjectInfo] = {}
         count = 0
+        truncated = False
         for entry in self.walk(bucket, prefix, start, delimiter):
+            common = None
             if delimiter and delimiter != "/" and not entry.is_prefix:
                 cut = entry.key.find(delimiter, len(prefix))
                 if cut >= 0:
                     common = entry.key[: cut + len(delimiter)]
                     if common <= start or (prefixes and prefixes[-1] == common):
                         continue
-                    if count == max_keys:
-                        return objects + self.infos(bucket, files), prefixes, True
-                    prefixes.append(common)
-                    count += 1
-                    continue
             if count == max_keys:
-                return objects + self.infos(bucket, files), prefixes, True
-            if entry.is_prefix:
+                truncated = True
+                break
+            if common is not None:
+                prefixes.append(common)
+            elif entry.is_prefix:
                 prefixes.append(entry.key)
             elif entry.is_marker:
                 assert entry.path is not None
-                objects.append(
-                    ObjectInfo(entry.key, 0, entry.path.stat().st_mtime, EMPTY_MD5, is_marker=True)
+                marker = ObjectInfo(
+                    entry.key, 0, entry.path.stat().st_mtime, EMPTY_MD5, is_marker=True
                 )
+                markers[entry.key] = marker
+                files.append((entry.key, entry.path))
             else:
                 assert entry.path is not None
                 files.append((entry.key, entry.path))
             count += 1
-        objects.extend(self.infos(bucket, files))
-        return objects, prefixes, False
+        # Files are resolved in one batch; markers keep their place among them (key order).
+        resolved = {o.key: o for o in self.infos(bucket, [f for f in files if f[0] not in markers])}
+        objects = [
+            markers.get(key) or resolved[key]
+            for key, _ in files
+            if key in markers or key in resolved
+        ]
+        return objects, prefixes, truncated
 
     def infos(self, bucket: str, files: list[tuple[str, Path]]) -> list[ObjectInfo]:
         """Objects of many files at once: one stat each, one cache query per 500, MD5s of the rest."""
@@ -504,6 +486,12 @@ class ObjectStore:
                 continue  # deleted since its folder was read
             if _is_regular(st):
                 stats.append((key, f"{bucket}/{key}", path, st))
+        return self._resolve(stats)
+
+    def _resolve(self, stats: list[tuple[str, str, Path, os.stat_result]]) -> list[ObjectInfo]:
+        """(key, lake-relative path, path, stat) to objects: recorded rows where they still
+        match the file, else its MD5, recorded once the file has settled and did not change
+        while it was read."""
         rows: dict[str, tuple[Any, ...]] = {}
         with self._lock:
             for start in range(0, len(stats), 500):
@@ -519,13 +507,22 @@ class ObjectStore:
         fresh: list[tuple[Any, ...]] = []
         now = time.time()
         for key, rel, path, st in stats:
+            identity = (st.st_size, st.st_mtime_ns, st.st_ino)
             row = rows.get(rel)
-            if row is not None and row[1:4] == (st.st_size, st.st_mtime_ns, st.st_ino):
+            if row is not None and row[1:4] == identity:
                 found.append(_from_row(key, path, st, row[4:]))
                 continue
             etag = _md5_of(path)
             if now - st.st_mtime > RACY_SECONDS:
-                fresh.append((rel, st.st_size, st.st_mtime_ns, st.st_ino, etag))
+                try:
+                    again = os.stat(path)
+                except FileNotFoundError:
+                    again = None
+                if (
+                    again is not None
+                    and (again.st_size, again.st_mtime_ns, again.st_ino) == identity
+                ):
+                    fresh.append((rel, *identity, etag))
             found.append(ObjectInfo(key, st.st_size, st.st_mtime, etag, path=path))
         if fresh:
             with self._lock:
@@ -672,8 +669,6 @@ def _loads(text: str | None) -> dict[str, str]:
 
 
 def _is_regular(st: os.stat_result) -> bool:
-    import stat as stat_module
-
     return stat_module.S_ISREG(st.st_mode)
 
 
