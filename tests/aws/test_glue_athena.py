@@ -152,6 +152,14 @@ def test_athena_errors(lake: Live) -> None:
     assert missing["Status"]["StateChangeReason"].startswith(
         "TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.zebra_fish_demo.x' does not exist"
     )
+    query_id, done = _athena(lake, "SELECT 1 AS one")
+    assert done["Status"]["State"] == "SUCCEEDED"
+    with pytest.raises(ClientError) as bad_token:
+        athena.get_query_results(QueryExecutionId=query_id, NextToken="not-a-token")
+    assert _code(bad_token) == "InvalidRequestException"
+    with pytest.raises(ClientError) as bad_glue_token:
+        lake.client("glue").get_tables(DatabaseName=DB, NextToken="not-a-token")
+    assert _code(bad_glue_token) == "InvalidInputException"
     with pytest.raises(ClientError) as not_ready:
         athena.get_query_results(QueryExecutionId="00000000-0000-0000-0000-000000000000")
     assert _code(not_ready) == "InvalidRequestException"

@@ -13,7 +13,6 @@ either wholly before or wholly after it.
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 import time
@@ -25,7 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from zfish.aws.context import EndpointContext
-from zfish.aws.protocol import Call, Service
+from zfish.aws.protocol import Call, Service, offset_token, token_offset
 from zfish.aws.state import Records
 from zfish.catalog import dialect, statements
 from zfish.catalog import glue as catalog
@@ -112,10 +111,6 @@ def _statement_type(sql: str) -> str:
     if head in ("CREATE", "DROP", "ALTER", "MSCK"):
         return "DDL"
     return "DML"
-
-
-def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(str(offset).encode()).decode()
 
 
 class Athena:
@@ -340,15 +335,11 @@ class Athena:
             )
             if r["WorkGroup"] == workgroup
         ]
-        start = (
-            int(base64.urlsafe_b64decode(call.params["NextToken"]).decode())
-            if call.params.get("NextToken")
-            else 0
-        )
+        start = token_offset(call, "InvalidRequestException")
         size = min(int(call.params.get("MaxResults") or 50), 50)
         out: dict[str, Any] = {"QueryExecutionIds": ids[start : start + size]}
         if start + size < len(ids):
-            out["NextToken"] = _token(start + size)
+            out["NextToken"] = offset_token(start + size)
         return out
 
     def stop_query_execution(self, call: Call) -> dict[str, Any]:
@@ -392,11 +383,7 @@ class Athena:
             )
         table = self._table_for(query_id)
         size = min(int(call.params.get("MaxResults") or MAX_RESULTS), MAX_RESULTS)
-        start = (
-            int(base64.urlsafe_b64decode(call.params["NextToken"]).decode())
-            if call.params.get("NextToken")
-            else 0
-        )
+        start = token_offset(call, "InvalidRequestException")
         rows: list[dict[str, Any]] = []
         if start == 0:
             rows.append({"Data": [{"VarCharValue": name} for name in table.column_names]})
@@ -424,7 +411,7 @@ class Athena:
             },
         }
         if consumed < table.num_rows:
-            out["NextToken"] = _token(consumed + 1)
+            out["NextToken"] = offset_token(consumed + 1)
         return out
 
     def get_query_runtime_statistics(self, call: Call) -> dict[str, Any]:

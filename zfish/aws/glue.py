@@ -10,13 +10,13 @@ bundle and Glue's ``--KEY value`` arguments, as Glue runs it.
 
 from __future__ import annotations
 
-import base64
 import os
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ import sqlglot
 from sqlglot import exp
 
 from zfish.aws.context import ACCOUNT_ID, EndpointContext
-from zfish.aws.protocol import Call, Service
+from zfish.aws.protocol import Call, Service, offset_token, token_offset
 from zfish.aws.state import Records
 from zfish.catalog import crawler
 from zfish.catalog import glue as catalog
@@ -50,18 +50,20 @@ def _when(epoch: float | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, UTC) if epoch else None
 
 
-def _page(items: list[Any], call: Call, limit: int = MAX_RESULTS) -> tuple[list[Any], str | None]:
-    token = call.params.get("NextToken")
-    start = 0
-    if token:
-        try:
-            start = int(base64.urlsafe_b64decode(token.encode()).decode())
-        except ValueError:
-            raise AwsApiError("InvalidInputException", "The NextToken is not valid") from None
+def _paged(
+    name: str,
+    items: list[Any],
+    call: Call,
+    shape: Callable[[Any], Any] = lambda x: x,
+    limit: int = MAX_RESULTS,
+) -> dict[str, Any]:
+    """One page of ``items`` under ``name``, shaped, with Glue's NextToken when more follow."""
+    start = token_offset(call, "InvalidInputException")
     size = min(int(call.params.get("MaxResults") or limit), 1000)
-    page = items[start : start + size]
-    more = start + size < len(items)
-    return page, base64.urlsafe_b64encode(str(start + size).encode()).decode() if more else None
+    out: dict[str, Any] = {name: [shape(item) for item in items[start : start + size]]}
+    if start + size < len(items):
+        out["NextToken"] = offset_token(start + size)
+    return out
 
 
 class PartitionFilter:
@@ -212,11 +214,7 @@ class Glue:
         return {"Database": self._database(str(call.params["Name"]).lower())}
 
     def get_databases(self, call: Call) -> dict[str, Any]:
-        names, token = _page(self._database_names(), call)
-        out: dict[str, Any] = {"DatabaseList": [self._database(n) for n in names]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return _paged("DatabaseList", self._database_names(), call, self._database)
 
     def delete_database(self, call: Call) -> dict[str, Any]:
         name = str(call.params["Name"]).lower()
@@ -305,11 +303,7 @@ class Glue:
 
             regex = re.compile(str(pattern).replace("*", ".*"))
             tables = [t for t in tables if regex.fullmatch(t.name)]
-        page, token = _page(tables, call)
-        out: dict[str, Any] = {"TableList": [self._table(t) for t in page]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return _paged("TableList", tables, call, self._table)
 
     def get_table(self, call: Call) -> dict[str, Any]:
         return {"Table": self._table(self._entry(call))}
@@ -339,11 +333,7 @@ class Glue:
         if segment:
             number, total = int(segment["SegmentNumber"]), int(segment["TotalSegments"])
             values = [v for i, v in enumerate(values) if i % total == number]
-        page, token = _page(values, call, limit=1000)
-        out: dict[str, Any] = {"Partitions": [self._partition(entry, v) for v in page]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return _paged("Partitions", values, call, lambda v: self._partition(entry, v), limit=1000)
 
     def get_partition(self, call: Call) -> dict[str, Any]:
         entry = self._entry(call)
@@ -375,11 +365,7 @@ class Glue:
             ]
             shaped["UpdateTime"] = version.created_at
             rows.append({"Table": shaped, "VersionId": str(version.version_id)})
-        page, token = _page(rows, call)
-        out: dict[str, Any] = {"TableVersions": page}
-        if token:
-            out["NextToken"] = token
-        return out
+        return _paged("TableVersions", rows, call)
 
     # -- crawlers -----------------------------------------------------------------------
 
@@ -485,18 +471,10 @@ class Glue:
         return {"Crawler": self._crawler_out(name)}
 
     def get_crawlers(self, call: Call) -> dict[str, Any]:
-        names, token = _page(sorted(self.crawlers.items), call)
-        out: dict[str, Any] = {"Crawlers": [self._crawler_out(n) for n in names]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return _paged("Crawlers", sorted(self.crawlers.items), call, self._crawler_out)
 
     def list_crawlers(self, call: Call) -> dict[str, Any]:
-        names, token = _page(sorted(self.crawlers.items), call)
-        out: dict[str, Any] = {"CrawlerNames": names}
-        if token:
-            out["NextToken"] = token
-        return out
+        return _paged("CrawlerNames", sorted(self.crawlers.items), call)
 
     def start_crawler(self, call: Call) -> dict[str, Any]:
         name = str(call.params["Name"])
@@ -526,8 +504,6 @@ class Glue:
         except Exception as exc:  # the crawl's failure is the crawler's state, not the server's
             status, message = "FAILED", str(exc)
         with self.crawlers.lock:
-            record["State"] = "STOPPING"
-            self.crawlers.save()
             elapsed = time.time() - started
             record["State"] = "READY"
             record["CrawlElapsedTime"] = int(elapsed * 1000)
@@ -628,11 +604,7 @@ class Glue:
         return {"Job": self._job_out(name)}
 
     def get_jobs(self, call: Call) -> dict[str, Any]:
-        names, token = _page(sorted(self.jobs.items), call)
-        out: dict[str, Any] = {"Jobs": [self._job_out(n) for n in names]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return _paged("Jobs", sorted(self.jobs.items), call, self._job_out)
 
     def delete_job(self, call: Call) -> dict[str, Any]:
         name = str(call.params["JobName"])
@@ -804,11 +776,7 @@ class Glue:
         ids = sorted(
             (r["StartedOn"], i) for i, r in self.runs.items.items() if r["JobName"] == name
         )
-        page, token = _page([i for _, i in reversed(ids)], call)
-        out: dict[str, Any] = {"JobRuns": [self._run_out(i) for i in page]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return _paged("JobRuns", [i for _, i in reversed(ids)], call, self._run_out)
 
     def batch_stop_job_run(self, call: Call) -> dict[str, Any]:
         import signal

@@ -10,6 +10,7 @@ a dict (or raises :class:`~zfish.exceptions.AwsApiError`).
 
 from __future__ import annotations
 
+import base64
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -29,6 +30,26 @@ from zfish.exceptions import AwsApiError
 # moto warns when an error code is not in the service model (S3's model lists few); we map
 # the codes and statuses ourselves.
 warnings.filterwarnings("ignore", category=UserWarning, module=r"moto\..*")
+
+
+def offset_token(offset: int) -> str:
+    """A pagination token (NextToken) for the item at ``offset`` of a listing."""
+    return base64.urlsafe_b64encode(str(offset).encode()).decode()
+
+
+def token_offset(call: Call, code: str) -> int:
+    """The offset a call's NextToken stands for (0 without one); a token we did not make is ``code``."""
+    token = call.params.get("NextToken")
+    if not token:
+        return 0
+    try:
+        offset = int(base64.urlsafe_b64decode(str(token).encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        offset = -1
+    if offset < 0:
+        raise AwsApiError(code, "The NextToken is not valid")
+    return offset
+
 
 Handler = Callable[["Call"], Mapping[str, Any] | Response | None]
 
