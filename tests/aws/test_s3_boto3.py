@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import os
 import shutil
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -492,18 +494,13 @@ def test_multipart_etags_survive_a_restart(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     first = start_in_thread(lake)
     try:
-        s3 = (
-            first
-            and __import__("tests.aws.conftest", fromlist=["Live"])
-            .Live(first.url, first.context.layout, tmp_path)
-            .client()
-        )
+        s3 = Live(first.url, first.context.layout, tmp_path).client()
         s3.create_bucket(Bucket=BUCKET)
         s3.upload_fileobj(
-            __import__("io").BytesIO(os.urandom(9 * 1024 * 1024)),
+            io.BytesIO(os.urandom(9 * 1024 * 1024)),
             BUCKET,
             "mp.bin",
-            Config=__import__("boto3").s3.transfer.TransferConfig(
+            Config=TransferConfig(
                 multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024
             ),
         )

@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 import json
+import os
 import shutil
 import time
 import uuid
@@ -121,11 +122,7 @@ class S3:
                 value = ",".join(e for e in str(value).split(",") if e.strip() != "aws-chunked")
                 if not value:
                     continue
-            stored[name] = (
-                value.strftime("%a, %d %b %Y %H:%M:%S GMT")
-                if isinstance(value, datetime)
-                else str(value)
-            )
+            stored[name] = _header_text(value)
         return stored
 
     @staticmethod
@@ -157,12 +154,7 @@ class S3:
             ("ResponseExpires", "Expires"),
         ):
             if params.get(response_field) is not None:
-                value = params[response_field]
-                out[target] = (
-                    value.strftime("%a, %d %b %Y %H:%M:%S GMT")
-                    if isinstance(value, datetime)
-                    else value
-                )
+                out[target] = _header_text(params[response_field])
         return out
 
     @staticmethod
@@ -326,7 +318,7 @@ class S3:
         if token:
             result["ContinuationToken"] = token
         if truncated:
-            last = max([o.key for o in objects[-1:]] + prefixes[-1:])
+            last = _last_listed(objects, prefixes)
             result["NextContinuationToken"] = base64.urlsafe_b64encode(
                 json.dumps({"after": last}).encode()
             ).decode()
@@ -350,7 +342,7 @@ class S3:
         if params.get("Delimiter"):
             result["Delimiter"] = encode(params["Delimiter"])
             if truncated:
-                result["NextMarker"] = encode(max([o.key for o in objects[-1:]] + prefixes[-1:]))
+                result["NextMarker"] = encode(_last_listed(objects, prefixes))
         if params.get("EncodingType"):
             result["EncodingType"] = "url"
         return _listing_xml(result)
@@ -386,7 +378,7 @@ class S3:
             raise no_such_key(key) from None
         try:
             # The open file is the object: a concurrent replace does not change what is sent.
-            info = self.store.info(key, path, _fstat(handle))
+            info = self.store.info(key, path, os.fstat(handle.fileno()))
             self._check_conditions(info, params)
             out = self._object_fields(info, call)
             first, last = 0, info.size - 1
@@ -839,10 +831,16 @@ def _listing_xml(result: dict[str, Any]) -> Response:
     return Response("".join(out).encode(), status=200, mimetype="application/xml")
 
 
-def _fstat(handle: Any) -> Any:
-    import os
+def _header_text(value: Any) -> str:
+    """A header value as S3 returns it; dates in HTTP's format."""
+    if isinstance(value, datetime):
+        return value.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    return str(value)
 
-    return os.fstat(handle.fileno())
+
+def _last_listed(objects: list[ObjectInfo], prefixes: list[str]) -> str:
+    """Where the next page of a listing starts: after its last key or common prefix."""
+    return max([o.key for o in objects[-1:]] + prefixes[-1:])
 
 
 def _stream(handle: Any, length: int) -> Iterator[bytes]:
