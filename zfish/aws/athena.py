@@ -26,7 +26,7 @@ import pyarrow as pa
 from zfish.aws.context import EndpointContext
 from zfish.aws.protocol import Call, Service, offset_token, token_offset
 from zfish.aws.state import Records
-from zfish.catalog import dialect, statements
+from zfish.catalog import dialect, statements, writes
 from zfish.catalog import glue as catalog
 from zfish.catalog.query import run_query
 from zfish.catalog.render import athena_text, csv_lines
@@ -105,6 +105,8 @@ def _column_info(schema: pa.Schema) -> list[dict[str, Any]]:
 
 
 def _statement_type(sql: str) -> str:
+    if writes.statement_kind(sql) == writes.UNLOAD:
+        return "DML"
     head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
     if head in ("SHOW", "DESCRIBE", "EXPLAIN"):
         return "UTILITY"
@@ -157,7 +159,11 @@ class Athena:
         if group is None:
             raise AwsApiError("InvalidRequestException", f"WorkGroup {workgroup} is not found.")
         try:
-            if not statements.is_catalog_statement(sql):
+            # UNLOAD has no sqlglot parse; writes.run checks it when it runs.
+            if (
+                not statements.is_catalog_statement(sql)
+                and writes.statement_kind(sql) != writes.UNLOAD
+            ):
                 dialect.parse(sql)
         except AthenaQueryError as exc:
             raise AwsApiError(
@@ -203,15 +209,16 @@ class Athena:
         started = time.time()
         self._set(query_id, State="RUNNING", StartDateTime=started)
         try:
-            if record["Database"] != DATABASE:
-                raise AthenaQueryError(
-                    "SCHEMA_NOT_FOUND", None, None, f"Schema '{record['Database']}' does not exist"
-                )
+            if writes.statement_kind(record["Query"]) is not None:
+                self._run_write(query_id, record, started)
+                return
             result = None
             for attempt in range(5):
                 try:
                     with self.context.catalog_lock.shared():
-                        result = run_query(self.layout, record["Query"])
+                        result = run_query(
+                            self.layout, record["Query"], database=record["Database"]
+                        )
                     break
                 except CatalogError:
                     # Another process (a job run's catalog sync) holds the catalog: wait for it.
@@ -245,17 +252,66 @@ class Athena:
                 Rows=table.num_rows,
             )
         except Exception as exc:  # a failed query is the query's state; the server keeps serving
-            reason = str(exc)
-            code = exc.code if isinstance(exc, AthenaQueryError) else "GENERIC_INTERNAL_ERROR"
-            if not isinstance(exc, ZfishError):
-                reason = f"GENERIC_INTERNAL_ERROR: {exc}"
-            self._set(
-                query_id,
-                State="FAILED",
-                StateChangeReason=reason,
-                ErrorCode=code,
-                CompletionDateTime=time.time(),
-            )
+            self._failed(query_id, exc)
+
+    def _failed(self, query_id: str, exc: Exception) -> None:
+        reason = str(exc)
+        code = exc.code if isinstance(exc, AthenaQueryError) else "GENERIC_INTERNAL_ERROR"
+        if not isinstance(exc, ZfishError):
+            reason = f"GENERIC_INTERNAL_ERROR: {exc}"
+        self._set(
+            query_id,
+            State="FAILED",
+            StateChangeReason=reason,
+            ErrorCode=code,
+            CompletionDateTime=time.time(),
+        )
+
+    def _run_write(self, query_id: str, record: dict[str, Any], started: float) -> None:
+        """CTAS, UNLOAD or DROP TABLE: files and catalog changes, and Athena's data manifest."""
+        output = record["OutputLocation"].rsplit("/", 1)[0]
+        lock = self.context.catalog_lock
+        result = writes.run(
+            self.layout,
+            record["Query"],
+            database=record["Database"],
+            default_location=f"{output}/tables/{query_id}/",
+            read_guard=lock.shared,
+            write_guard=lock.exclusive,
+        )
+        fields: dict[str, Any] = {}
+        if result.statement != writes.DROP:
+            # Athena lists what a CTAS or UNLOAD wrote in a manifest; awswrangler reads it.
+            folder = "tables/" if result.statement == writes.CTAS else ""
+            manifest = f"{output}/{folder}{query_id}-manifest.csv"
+            lines = "".join(self._s3_uri(path) + "\n" for path in result.files)
+            atomic_write_bytes(resolve_location(manifest, self.layout.root), lines.encode())
+            fields["DataManifestLocation"] = manifest
+        empty = pa.table({})
+        target = resolve_location(record["OutputLocation"], self.layout.root)
+        atomic_write_bytes(target, b"")
+        atomic_write_bytes(
+            target.with_name(target.name + ".metadata"),
+            json.dumps(_column_info(empty.schema)).encode(),
+        )
+        with self._results_lock:
+            self._results[query_id] = empty
+        done = time.time()
+        self._set(
+            query_id,
+            State="SUCCEEDED",
+            CompletionDateTime=done,
+            EngineMillis=int((done - started) * 1000),
+            TotalMillis=int((done - record["SubmissionDateTime"]) * 1000),
+            QueueMillis=int((started - record["SubmissionDateTime"]) * 1000),
+            Rows=0,
+            UpdateCount=result.rows,
+            **fields,
+        )
+
+    def _s3_uri(self, path: Any) -> str:
+        relative = path.resolve().relative_to(self.layout.root.resolve())
+        return f"s3://{relative.as_posix()}"
 
     def _scanned(self, sql: str) -> int:
         """Bytes of the tables the statement names (Athena reports what it read)."""
@@ -299,6 +355,11 @@ class Athena:
             "QueryExecutionContext": {"Database": record["Database"], "Catalog": record["Catalog"]},
             "Status": status,
             "Statistics": {
+                **(
+                    {"DataManifestLocation": record["DataManifestLocation"]}
+                    if record.get("DataManifestLocation")
+                    else {}
+                ),
                 "EngineExecutionTimeInMillis": record.get("EngineMillis", 0),
                 "DataScannedInBytes": record.get("ScannedBytes", 0),
                 "TotalExecutionTimeInMillis": record.get("TotalMillis", 0),
@@ -404,7 +465,7 @@ class Athena:
             )
         consumed = data_start + chunk.num_rows
         out: dict[str, Any] = {
-            "UpdateCount": 0,
+            "UpdateCount": record.get("UpdateCount", 0),
             "ResultSet": {
                 "Rows": rows,
                 "ResultSetMetadata": {"ColumnInfo": _column_info(table.schema)},
@@ -488,14 +549,20 @@ class Athena:
 
     def _tables(self, call: Call) -> dict[str, catalog.TableEntry]:
         database = str(call.params.get("DatabaseName") or DATABASE).lower()
-        if database != DATABASE or not self.layout.catalog_db.exists():
-            raise AwsApiError("MetadataException", f"Database {database} not found.")
         with self.context.catalog_lock.shared():
-            return catalog.load_tables(self.layout)
+            if database not in catalog.load_databases(self.layout):
+                raise AwsApiError("MetadataException", f"Database {database} not found.")
+            return catalog.load_tables(self.layout, database)
 
     def list_databases(self, call: Call) -> dict[str, Any]:
-        names = [DATABASE] if self.layout.catalog_db.exists() else []
-        return {"DatabaseList": [{"Name": n} for n in names]}
+        with self.context.catalog_lock.shared():
+            found = catalog.load_databases(self.layout)
+        return {
+            "DatabaseList": [
+                {"Name": d.name, "Description": d.description, "Parameters": d.parameters}
+                for d in found.values()
+            ]
+        }
 
     def _table_metadata(self, entry: catalog.TableEntry) -> dict[str, Any]:
         return {
@@ -503,9 +570,15 @@ class Athena:
             "CreateTime": datetime.fromtimestamp(self.layout.catalog_db.stat().st_mtime, UTC),
             "TableType": "EXTERNAL_TABLE",
             "Columns": [{"Name": c.name, "Type": c.glue_type} for c in entry.columns],
-            "PartitionKeys": [{"Name": k, "Type": "string"} for k in entry.partition_keys],
+            "PartitionKeys": [
+                {"Name": k, "Type": catalog.glue_type(entry.key_type(i))}
+                for i, k in enumerate(entry.partition_keys)
+            ],
             "Parameters": {
-                "classification": "hudi" if entry.kind == catalog.KIND_HUDI else "json",
+                "classification": {
+                    catalog.KIND_HUDI: "hudi",
+                    catalog.KIND_PARQUET: "parquet",
+                }.get(entry.kind, "json"),
                 "EXTERNAL": "TRUE",
             },
         }

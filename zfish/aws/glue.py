@@ -16,7 +16,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from zfish.aws.protocol import Call, Service, offset_token, token_offset
 from zfish.aws.state import Records
 from zfish.catalog import crawler
 from zfish.catalog import glue as catalog
-from zfish.exceptions import AwsApiError, ZfishError
+from zfish.exceptions import AwsApiError, CatalogError, ValidationError, ZfishError
 from zfish.settings import DATABASE, TABLE_NAME, resolve_location
 
 MAX_RESULTS = 100
@@ -39,6 +40,7 @@ TEXT_OUTPUT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
 HUDI_INPUT = "org.apache.hudi.hadoop.HoodieParquetInputFormat"
 PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 DEFAULT_MAX_CONCURRENT_RUNS = 1
 
 
@@ -141,7 +143,6 @@ class Glue:
         self.context = context
         self.layout = context.layout
         root = context.layout.root
-        self.databases = Records(root, "glue", "databases")
         self.crawlers = Records(root, "glue", "crawlers")
         self.jobs = Records(root, "glue", "jobs")
         self.runs = Records(root, "glue", "job-runs")
@@ -166,106 +167,127 @@ class Glue:
 
     # -- databases ----------------------------------------------------------------------
 
-    def _catalog_exists(self) -> bool:
-        return self.layout.catalog_db.exists()
-
-    def _database_names(self) -> list[str]:
-        names = set(self.databases.items)
-        if self._catalog_exists():
-            names.add(DATABASE)
-        return sorted(names)
+    def _databases(self) -> dict[str, catalog.Database]:
+        with self.context.catalog_lock.shared():
+            return catalog.load_databases(self.layout)
 
     def _database(self, name: str) -> dict[str, Any]:
-        if name not in self._database_names():
+        found = self._databases().get(name)
+        if found is None:
             raise _not_found(f"Database {name} not found.")
-        record = self.databases.items.get(name, {})
+        return self._database_out(found)
+
+    def _database_out(self, found: catalog.Database) -> dict[str, Any]:
+        created = found.created_at.replace(tzinfo=UTC) if found.created_at else None
         return {
-            "Name": name,
-            "Description": record.get(
-                "Description", "zfish: the study's catalog" if name == DATABASE else ""
-            ),
-            "LocationUri": record.get("LocationUri", ""),
-            "Parameters": record.get("Parameters", {}),
-            "CreateTime": _when(record.get("CreateTime"))
-            or _when(
-                self.layout.catalog_db.stat().st_mtime if self._catalog_exists() else time.time()
-            ),
+            "Name": found.name,
+            "Description": found.description,
+            "LocationUri": found.location_uri,
+            "Parameters": found.parameters,
+            "CreateTime": created or _when(self.layout.catalog_db.stat().st_mtime),
             "CatalogId": ACCOUNT_ID,
         }
+
+    @contextmanager
+    def _writing(self) -> Iterator[tuple[Any, dict[str, catalog.TableEntry]]]:
+        """One catalog transaction, alone (crawls and queries wait), errors as Glue's."""
+        with self.context.catalog_lock.exclusive():
+            try:
+                with catalog.updating(self.layout) as pair:
+                    yield pair
+            except ValidationError as exc:
+                raise AwsApiError("InvalidInputException", str(exc)) from None
+            except CatalogError as exc:
+                raise AwsApiError("InternalServiceException", str(exc), status=500) from exc
 
     def create_database(self, call: Call) -> dict[str, Any]:
         given = call.params.get("DatabaseInput") or {}
         name = str(given.get("Name", "")).lower()
         if not name:
             raise AwsApiError("InvalidInputException", "DatabaseInput.Name is required")
-        with self.databases.lock:
-            if name in self.databases.items:
+        with self._writing() as (con, _tables):
+            if catalog.database_recorded(con, name):
                 raise AwsApiError("AlreadyExistsException", f"Database already exists: {name}")
-            self.databases.items[name] = {
-                "Description": given.get("Description", ""),
-                "LocationUri": given.get("LocationUri", ""),
-                "Parameters": given.get("Parameters", {}),
-                "CreateTime": time.time(),
-            }
-            self.databases.save()
+            catalog.save_database(
+                con,
+                catalog.Database(
+                    name,
+                    str(given.get("Description", "")),
+                    str(given.get("LocationUri", "")),
+                    dict(given.get("Parameters") or {}),
+                ),
+            )
         return {}
 
     def get_database(self, call: Call) -> dict[str, Any]:
         return {"Database": self._database(str(call.params["Name"]).lower())}
 
     def get_databases(self, call: Call) -> dict[str, Any]:
-        return _paged("DatabaseList", self._database_names(), call, self._database)
+        found = self._databases()
+        return _paged("DatabaseList", sorted(found), call, lambda n: self._database_out(found[n]))
 
     def delete_database(self, call: Call) -> dict[str, Any]:
         name = str(call.params["Name"]).lower()
-        if name == DATABASE and self._catalog_exists():
+        if name == DATABASE:
             raise AwsApiError(
                 "InvalidInputException",
-                f"{DATABASE} is the study's catalog ({self.layout.catalog_db}); delete that file to drop it",
+                f"{DATABASE} holds the study's tables; zfish keeps them (delete "
+                f"{self.layout.catalog_db} to start the catalog over)",
             )
-        with self.databases.lock:
-            if self.databases.items.pop(name, None) is None:
-                raise _not_found(f"Database {name} not found.")
-            self.databases.save()
+        self._database(name)
+        with self._writing() as (con, _tables):
+            catalog.delete_database(con, name)
         return {}
 
     # -- tables and partitions ----------------------------------------------------------------
 
     def _tables(self, database: str) -> dict[str, catalog.TableEntry]:
         self._database(database)
-        if database != DATABASE:
-            return {}
         try:
-            return catalog.load_tables(self.layout)
+            with self.context.catalog_lock.shared():
+                return catalog.load_tables(self.layout, database)
         except ZfishError as exc:
             raise AwsApiError("InternalServiceException", str(exc), status=500) from exc
 
+    def _uri(self, path: Path) -> str:
+        relative = path.resolve().relative_to(self.layout.root.resolve())
+        return f"s3://{relative.as_posix()}"
+
     def _location(self, entry: catalog.TableEntry) -> str:
+        if entry.kind in catalog.USER_KINDS:
+            return self._uri(entry.path(self.layout)) + "/"
         return f"s3://{self.layout.bucket}/{self.layout.prefix}/{entry.location}/"
 
     def _descriptor(self, entry: catalog.TableEntry, location: str) -> dict[str, Any]:
-        hudi = entry.kind == catalog.KIND_HUDI
+        formats = {
+            catalog.KIND_HUDI: (HUDI_INPUT, PARQUET_OUTPUT, PARQUET_SERDE, "hudi"),
+            catalog.KIND_PARQUET: (PARQUET_INPUT, PARQUET_OUTPUT, PARQUET_SERDE, "parquet"),
+            catalog.KIND_JSON_LINES: (TEXT_INPUT, TEXT_OUTPUT, JSON_SERDE, "json"),
+            catalog.KIND_JSON: (TEXT_INPUT, TEXT_OUTPUT, JSON_SERDE, "json"),
+        }
+        input_format, output_format, serde, classification = formats[entry.kind]
         return {
             "Columns": [{"Name": c.name, "Type": c.glue_type} for c in entry.columns],
             "Location": location,
-            "InputFormat": HUDI_INPUT if hudi else TEXT_INPUT,
-            "OutputFormat": PARQUET_OUTPUT if hudi else TEXT_OUTPUT,
+            "InputFormat": input_format,
+            "OutputFormat": output_format,
             "Compressed": False,
             "NumberOfBuckets": -1,
             "SerdeInfo": {
-                "SerializationLibrary": PARQUET_SERDE if hudi else JSON_SERDE,
-                "Parameters": {"serialization.format": "1"}
-                if hudi
-                else {"paths": ",".join(c.name for c in entry.columns)},
+                "SerializationLibrary": serde,
+                "Parameters": {"paths": ",".join(c.name for c in entry.columns)}
+                if serde == JSON_SERDE
+                else {"serialization.format": "1"},
             },
-            "Parameters": {"classification": "hudi" if hudi else "json"},
+            "Parameters": {"classification": classification},
             "StoredAsSubDirectories": False,
         }
 
     def _table(self, entry: catalog.TableEntry) -> dict[str, Any]:
         hudi = entry.kind == catalog.KIND_HUDI
         stamp = _when(self.layout.catalog_db.stat().st_mtime)
-        parameters = {"classification": "hudi" if hudi else "json", "EXTERNAL": "TRUE"}
+        descriptor = self._descriptor(entry, self._location(entry))
+        parameters = {**descriptor["Parameters"], "EXTERNAL": "TRUE"}
         if hudi:
             parameters.update(
                 {"spark.sql.sources.provider": "hudi", "hudi.metadata-listing-enabled": "FALSE"}
@@ -278,8 +300,11 @@ class Glue:
             "UpdateTime": stamp,
             "Owner": "zfish",
             "Retention": 0,
-            "StorageDescriptor": self._descriptor(entry, self._location(entry)),
-            "PartitionKeys": [{"Name": k, "Type": "string"} for k in entry.partition_keys],
+            "StorageDescriptor": descriptor,
+            "PartitionKeys": [
+                {"Name": k, "Type": catalog.glue_type(entry.key_type(i))}
+                for i, k in enumerate(entry.partition_keys)
+            ],
             "TableType": "EXTERNAL_TABLE",
             "Parameters": parameters,
             "IsRegisteredWithLakeFormation": False,
@@ -287,7 +312,10 @@ class Glue:
 
     def _entry(self, call: Call) -> catalog.TableEntry:
         database = str(call.params["DatabaseName"]).lower()
-        name = str(call.params.get("TableName") or call.params.get("Name")).lower()
+        return self._lookup(database, str(call.params.get("TableName") or call.params.get("Name")))
+
+    def _lookup(self, database: str, name: str) -> catalog.TableEntry:
+        name = name.lower()
         entry = self._tables(database).get(name)
         if entry is None:
             raise _not_found(f"Table {name} not found.")
@@ -308,12 +336,91 @@ class Glue:
     def get_table(self, call: Call) -> dict[str, Any]:
         return {"Table": self._table(self._entry(call))}
 
+    def _user_entry(self, database: str, given: dict[str, Any]) -> catalog.TableEntry:
+        """A TableInput as zfish's catalog keeps a user table (Parquet or JSON lines in the lake)."""
+        name = str(given.get("Name", "")).lower()
+        if not name:
+            raise AwsApiError("InvalidInputException", "TableInput.Name is required")
+        descriptor = given.get("StorageDescriptor") or {}
+        text = " ".join(
+            str(x).lower()
+            for x in (
+                descriptor.get("InputFormat"),
+                (descriptor.get("SerdeInfo") or {}).get("SerializationLibrary"),
+                (given.get("Parameters") or {}).get("classification"),
+            )
+        )
+        if "parquet" in text:
+            kind = catalog.KIND_PARQUET
+        elif "json" in text:
+            kind = catalog.KIND_JSON_LINES
+        else:
+            raise AwsApiError(
+                "InvalidInputException",
+                f"table {database}.{name}: zfish reads Parquet and JSON-lines tables "
+                f"(InputFormat/SerDe/classification say: {text.strip() or 'nothing'})",
+            )
+        location_text = str(descriptor.get("Location") or "")
+        try:
+            location = catalog.user_location(self.layout, location_text, f"{database}.{name}")
+            columns = tuple(
+                catalog.Column(str(c["Name"]).lower(), catalog.duck_type(str(c["Type"])))
+                for c in descriptor.get("Columns") or []
+            )
+            keys = given.get("PartitionKeys") or []
+            key_types = tuple(catalog.duck_type(str(k.get("Type") or "string")) for k in keys)
+        except ValidationError as exc:
+            raise AwsApiError("InvalidInputException", str(exc)) from None
+        return catalog.TableEntry(
+            database=database,
+            name=name,
+            kind=kind,
+            location=os.path.relpath(location, self.layout.dataset),
+            columns=columns,
+            partition_keys=tuple(str(k["Name"]).lower() for k in keys),
+            partition_types=key_types,
+        )
+
+    def _refuse_study(self, entry: catalog.TableEntry) -> None:
+        if entry.kind not in catalog.USER_KINDS:
+            raise AwsApiError(
+                "InvalidInputException",
+                f"{entry.database}.{entry.name} is a study table: zfish's crawler and ETL "
+                "keep it; change a table of your own",
+            )
+
+    def create_table(self, call: Call) -> dict[str, Any]:
+        database = str(call.params["DatabaseName"]).lower()
+        self._database(database)
+        entry = self._user_entry(database, call.params.get("TableInput") or {})
+        with self._writing() as (con, _tables):
+            if entry.name in catalog.load(con, database):
+                raise AwsApiError("AlreadyExistsException", f"Table already exists: {entry.name}")
+            catalog.save_table(con, entry, ["created by CreateTable"], None)
+        return {}
+
+    def update_table(self, call: Call) -> dict[str, Any]:
+        database = str(call.params["DatabaseName"]).lower()
+        previous = self._lookup(database, str((call.params.get("TableInput") or {}).get("Name")))
+        self._refuse_study(previous)
+        entry = self._user_entry(database, call.params.get("TableInput") or {})
+        with self._writing() as (con, _tables):
+            catalog.save_table(con, entry, ["updated by UpdateTable"], previous)
+        return {}
+
+    def delete_table(self, call: Call) -> dict[str, Any]:
+        entry = self._entry(call)
+        self._refuse_study(entry)
+        with self._writing() as (con, _tables):
+            catalog.delete_table(con, entry.name, entry.database)
+        return {}
+
     def _partition(self, entry: catalog.TableEntry, value: str) -> dict[str, Any]:
         location = self._location(entry) + (
             f"day={value}/" if entry.kind == catalog.KIND_JSON else f"{value}/"
         )
         return {
-            "Values": [value],
+            "Values": entry.partition_values(value),
             "DatabaseName": entry.database,
             "TableName": entry.name,
             "CatalogId": ACCOUNT_ID,
@@ -322,13 +429,24 @@ class Glue:
             "Parameters": {},
         }
 
+    def _registered(self, entry: catalog.TableEntry, values: list[str]) -> str | None:
+        """The registered partition with these Glue ``Values``, if any."""
+        for value in entry.partitions:
+            if entry.partition_values(value) == [str(v) for v in values]:
+                return value
+        return None
+
     def get_partitions(self, call: Call) -> dict[str, Any]:
         entry = self._entry(call)
         values = sorted(entry.partitions)
         text = call.params.get("Expression")
         if text:
             keep = PartitionFilter(str(text), entry.partition_keys)
-            values = [v for v in values if keep(dict(zip(entry.partition_keys, [v], strict=False)))]
+            values = [
+                v
+                for v in values
+                if keep(dict(zip(entry.partition_keys, entry.partition_values(v), strict=False)))
+            ]
         segment = call.params.get("Segment")
         if segment:
             number, total = int(segment["SegmentNumber"]), int(segment["TotalSegments"])
@@ -337,25 +455,108 @@ class Glue:
 
     def get_partition(self, call: Call) -> dict[str, Any]:
         entry = self._entry(call)
-        values = call.params.get("PartitionValues") or []
-        if len(values) != 1 or values[0] not in entry.partitions:
-            raise _not_found(f"Partition not found: {values}")
-        return {"Partition": self._partition(entry, values[0])}
+        value = self._registered(entry, call.params.get("PartitionValues") or [])
+        if value is None:
+            raise _not_found(f"Partition not found: {call.params.get('PartitionValues')}")
+        return {"Partition": self._partition(entry, value)}
 
     def batch_get_partition(self, call: Call) -> dict[str, Any]:
         entry = self._entry(call)
         found, missing = [], []
         for wanted in call.params.get("PartitionsToGet") or []:
-            values = wanted.get("Values") or []
-            if len(values) == 1 and values[0] in entry.partitions:
-                found.append(self._partition(entry, values[0]))
+            value = self._registered(entry, wanted.get("Values") or [])
+            if value is not None:
+                found.append(self._partition(entry, value))
             else:
-                missing.append({"Values": values})
+                missing.append({"Values": wanted.get("Values") or []})
         return {"Partitions": found, "UnprocessedKeys": missing}
+
+    def _partition_folder(self, entry: catalog.TableEntry, given: dict[str, Any]) -> str:
+        """A PartitionInput's registered form: its Hive folder under the table's location."""
+        values = [str(v) for v in given.get("Values") or []]
+        try:
+            folder = entry.partition_folder(values)
+        except ValidationError as exc:
+            raise AwsApiError("InvalidInputException", str(exc)) from None
+        location = str((given.get("StorageDescriptor") or {}).get("Location") or "")
+        expected = self._location(entry) + folder
+        if location and location.replace("s3a://", "s3://").rstrip("/") != expected:
+            raise AwsApiError(
+                "InvalidInputException",
+                f"partition {values} of {entry.database}.{entry.name}: zfish reads partitions "
+                f"from their Hive folders under the table ({expected}/), not {location}",
+            )
+        return folder
+
+    def _add_partitions(self, call: Call, inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        entry = self._entry(call)
+        self._refuse_study(entry)
+        errors, folders = [], []
+        for given in inputs:
+            folder = self._partition_folder(entry, given)
+            if folder in entry.partitions or folder in folders:
+                errors.append(
+                    {
+                        "PartitionValues": given.get("Values") or [],
+                        "ErrorDetail": {
+                            "ErrorCode": "AlreadyExistsException",
+                            "ErrorMessage": "Partition already exists.",
+                        },
+                    }
+                )
+            else:
+                folders.append(folder)
+        with self._writing() as (con, _tables):
+            catalog.put_partitions(
+                con, entry.name, [catalog.PartitionInfo(f) for f in folders], set(), entry.database
+            )
+        return errors
+
+    def create_partition(self, call: Call) -> dict[str, Any]:
+        errors = self._add_partitions(call, [call.params.get("PartitionInput") or {}])
+        if errors:
+            raise AwsApiError("AlreadyExistsException", "Partition already exists.")
+        return {}
+
+    def batch_create_partition(self, call: Call) -> dict[str, Any]:
+        errors = self._add_partitions(call, list(call.params.get("PartitionInputList") or []))
+        return {"Errors": errors} if errors else {}
+
+    def _drop_partitions(self, call: Call, wanted: list[list[str]]) -> list[dict[str, Any]]:
+        entry = self._entry(call)
+        self._refuse_study(entry)
+        errors, values = [], []
+        for given in wanted:
+            value = self._registered(entry, given)
+            if value is None:
+                errors.append(
+                    {
+                        "PartitionValues": given,
+                        "ErrorDetail": {
+                            "ErrorCode": "EntityNotFoundException",
+                            "ErrorMessage": "Partition not found.",
+                        },
+                    }
+                )
+            else:
+                values.append(value)
+        with self._writing() as (con, _tables):
+            catalog.drop_partitions(con, entry.name, values, entry.database)
+        return errors
+
+    def delete_partition(self, call: Call) -> dict[str, Any]:
+        if self._drop_partitions(call, [list(call.params.get("PartitionValues") or [])]):
+            raise _not_found("Partition not found.")
+        return {}
+
+    def batch_delete_partition(self, call: Call) -> dict[str, Any]:
+        wanted = [list(p.get("Values") or []) for p in call.params.get("PartitionsToDelete") or []]
+        errors = self._drop_partitions(call, wanted)
+        return {"Errors": errors} if errors else {}
 
     def get_table_versions(self, call: Call) -> dict[str, Any]:
         entry = self._entry(call)
-        versions = catalog.load_versions(self.layout, entry.name)
+        versions = catalog.load_versions(self.layout, entry.name, entry.database)
         rows = []
         for version in reversed(versions):
             shaped = dict(self._table(entry))
@@ -434,7 +635,7 @@ class Glue:
                 raise AwsApiError("InvalidInputException", str(exc)) from None
             if (
                 record["DatabaseName"]
-                and str(record["DatabaseName"]).lower() not in self._database_names()
+                and str(record["DatabaseName"]).lower() not in self._databases()
             ):
                 raise _not_found(f"Database {record['DatabaseName']} not found.")
             self.crawlers.items[name] = record
@@ -821,6 +1022,13 @@ def service(context: EndpointContext) -> Service:
             "GetTables": glue.get_tables,
             "GetTable": glue.get_table,
             "GetTableVersions": glue.get_table_versions,
+            "CreateTable": glue.create_table,
+            "UpdateTable": glue.update_table,
+            "DeleteTable": glue.delete_table,
+            "CreatePartition": glue.create_partition,
+            "BatchCreatePartition": glue.batch_create_partition,
+            "DeletePartition": glue.delete_partition,
+            "BatchDeletePartition": glue.batch_delete_partition,
             "GetPartitions": glue.get_partitions,
             "GetPartition": glue.get_partition,
             "BatchGetPartition": glue.batch_get_partition,

@@ -116,9 +116,9 @@ def parse(sql: str) -> list[exp.Expr]:
     return [s for s in statements if s is not None]
 
 
-def schema_for(tables: dict[str, dict[str, str]], database: str) -> MappingSchema:
+def schema_for(databases: dict[str, dict[str, dict[str, str]]]) -> MappingSchema:
     """A sqlglot schema of the catalog: ``awsdatacatalog.<db>.<table>`` -> column -> DuckDB type."""
-    return MappingSchema({CATALOG: {database: tables}}, dialect="duckdb", normalize=False)
+    return MappingSchema({CATALOG: databases}, dialect="duckdb", normalize=False)
 
 
 def typed(tree: exp.Expr, schema: MappingSchema, database: str) -> exp.Expr:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,6 +36,11 @@ from zfish.settings import DATABASE, LakeLayout
 JSON_TABLES = ("observations", "outcomes")
 KIND_JSON = "json"
 KIND_HUDI = "hudi"
+# Tables made by Glue's CreateTable or Athena's CREATE TABLE AS (outside the study): their
+# files are read as they are under the table's (or each registered partition's) folder.
+KIND_PARQUET = "parquet"
+KIND_JSON_LINES = "jsonl"
+USER_KINDS = (KIND_PARQUET, KIND_JSON_LINES)
 
 META = "_zfish_glue"
 _SCHEMA_DDL = f"""
@@ -57,6 +62,13 @@ CREATE TABLE IF NOT EXISTS {META}.partitions (
     value VARCHAR NOT NULL,
     registered_at TIMESTAMP NOT NULL,
     PRIMARY KEY (database, table_name, value)
+);
+CREATE TABLE IF NOT EXISTS {META}.databases (
+    name VARCHAR PRIMARY KEY,
+    description VARCHAR NOT NULL,
+    location_uri VARCHAR NOT NULL,
+    parameters VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL
 );
 ALTER TABLE {META}.partitions ADD COLUMN IF NOT EXISTS columns VARCHAR;
 ALTER TABLE {META}.partitions ADD COLUMN IF NOT EXISTS fingerprint VARCHAR;
@@ -96,6 +108,8 @@ class TableEntry:
     columns: tuple[Column, ...]
     partition_keys: tuple[str, ...]
     partitions: tuple[str, ...] = ()
+    # DuckDB types of the partition keys; the study's keys (and any not given) are strings.
+    partition_types: tuple[str, ...] = ()
 
     def path(self, layout: LakeLayout) -> Path:
         return layout.dataset / self.location  # an absolute location stays absolute
@@ -103,7 +117,26 @@ class TableEntry:
     def partition_path(self, layout: LakeLayout, value: str) -> Path:
         if self.kind == KIND_JSON:
             return self.path(layout) / f"{partitions.PARTITION_KEY}={value}"
+        # A user table's partition is stored as its Hive folder (k1=v1/k2=v2), a Hudi one as its path.
         return self.path(layout) / value
+
+    def key_type(self, index: int) -> str:
+        return self.partition_types[index] if index < len(self.partition_types) else "VARCHAR"
+
+    def partition_values(self, value: str) -> list[str]:
+        """Glue's ``Values`` of a registered partition."""
+        if self.kind in USER_KINDS:
+            return [part.partition("=")[2] for part in value.split("/")]
+        return [value]
+
+    def partition_folder(self, values: list[str]) -> str:
+        """The registered form of a user table's partition from Glue's ``Values``."""
+        if len(values) != len(self.partition_keys):
+            raise ValidationError(
+                f"{self.database}.{self.name} has {len(self.partition_keys)} partition keys "
+                f"({', '.join(self.partition_keys)}); got values {values}"
+            )
+        return "/".join(f"{k}={v}" for k, v in zip(self.partition_keys, values, strict=True))
 
 
 @dataclass(frozen=True)
@@ -230,6 +263,66 @@ def _hudi_view_sql(layout: LakeLayout, entry: TableEntry) -> str:
     return f"SELECT * FROM read_parquet({listed}, union_by_name = true)"
 
 
+def user_files(layout: LakeLayout, entry: TableEntry) -> list[Path]:
+    """The data files of a user table: under its folder, or under its registered partitions."""
+    roots = (
+        [entry.partition_path(layout, v) for v in entry.partitions]
+        if entry.partition_keys
+        else [entry.path(layout)]
+    )
+    suffix = ".parquet" if entry.kind == KIND_PARQUET else ""
+    found = []
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            name = path.name
+            # Hidden and temporary files are not data, as Athena skips _ and . names.
+            if name.startswith(("_", ".")) or not path.is_file():
+                continue
+            if suffix and entry.kind == KIND_PARQUET and path.suffix not in ("", suffix):
+                continue
+            found.append(path.resolve())
+    return found
+
+
+def user_read_sql(layout: LakeLayout, entry: TableEntry) -> str:
+    """A SELECT over a user table's files, partition keys from their folders, typed as catalogued."""
+    files = user_files(layout, entry)
+    data = ", ".join(f"CAST({ident(c.name)} AS {c.type}) AS {ident(c.name)}" for c in entry.columns)
+    keys = ", ".join(
+        f"CAST({ident(k)} AS {entry.key_type(i)}) AS {ident(k)}"
+        for i, k in enumerate(entry.partition_keys)
+    )
+    select = ", ".join(part for part in (data, keys) if part)
+    if not files:
+        empty = ", ".join(
+            [f"CAST(NULL AS {c.type}) AS {ident(c.name)}" for c in entry.columns]
+            + [
+                f"CAST(NULL AS {entry.key_type(i)}) AS {ident(k)}"
+                for i, k in enumerate(entry.partition_keys)
+            ]
+        )
+        return f"SELECT {empty} WHERE false"
+    listed = "[" + ", ".join(literal(str(f)) for f in files) + "]"
+    hive = ", hive_partitioning = true" if entry.partition_keys else ""
+    if entry.kind == KIND_PARQUET:
+        read = f"read_parquet({listed}, union_by_name = true{hive})"
+    else:
+        columns = ", ".join(f"{literal(c.name)}: {literal(c.type)}" for c in entry.columns)
+        read = f"read_json({listed}, columns = {{{columns}}}, format = 'newline_delimited'{hive})"
+    return f"SELECT {select} FROM {read}"
+
+
+def view_sql(layout: LakeLayout, entry: TableEntry) -> str:
+    """A SELECT over what the catalog registered for a table, whatever its kind."""
+    if entry.kind == KIND_JSON:
+        return json_view_sql(layout, entry)
+    if entry.kind == KIND_HUDI:
+        return _hudi_view_sql(layout, entry)
+    return user_read_sql(layout, entry)
+
+
 def _refresh_views(con: duckdb.DuckDBPyConnection, layout: LakeLayout) -> None:
     """Views in schema zebra_fish_demo, for anyone opening catalog.duckdb with DuckDB itself.
 
@@ -239,11 +332,7 @@ def _refresh_views(con: duckdb.DuckDBPyConnection, layout: LakeLayout) -> None:
     """
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(DATABASE)}")
     for name, entry in load(con).items():
-        sql = (
-            json_view_sql(layout, entry)
-            if entry.kind == KIND_JSON
-            else _hudi_view_sql(layout, entry)
-        )
+        sql = view_sql(layout, entry)
         con.execute(f"CREATE OR REPLACE VIEW {ident(DATABASE)}.{ident(name)} AS {sql}")
 
 
@@ -288,43 +377,61 @@ def updating(
             raise
 
 
-def load_tables(layout: LakeLayout) -> dict[str, TableEntry]:
-    """Every catalogued table of the database, with its registered partitions."""
+def load_tables(layout: LakeLayout, database: str = DATABASE) -> dict[str, TableEntry]:
+    """Every catalogued table of a database, with its registered partitions."""
     if not layout.catalog_db.exists():
         return {}
     with connect(layout, read_only=True) as con:
-        return load(con)
+        return load(con, database)
 
 
-def load(con: duckdb.DuckDBPyConnection) -> dict[str, TableEntry]:
+def load(con: duckdb.DuckDBPyConnection, database: str = DATABASE) -> dict[str, TableEntry]:
     try:
         rows = con.execute(
             f"SELECT name, kind, location, columns, partition_keys FROM {META}.tables "
             "WHERE database = ? ORDER BY name",
-            [DATABASE],
+            [database],
         ).fetchall()
         parts = con.execute(
             f"SELECT table_name, value FROM {META}.partitions WHERE database = ? "
             "ORDER BY table_name, value",
-            [DATABASE],
+            [database],
         ).fetchall()
     except duckdb.CatalogException as exc:
         raise CatalogError(f"the catalog is not a zfish catalog or is damaged: {exc}") from exc
     by_table: dict[str, list[str]] = {}
     for table_name, value in parts:
         by_table.setdefault(table_name, []).append(value)
-    return {
-        name: TableEntry(
-            database=DATABASE,
+    out = {}
+    for name, kind, location, columns, keys in rows:
+        names, types = _keys(keys)
+        out[name] = TableEntry(
+            database=database,
             name=name,
             kind=kind,
             location=location,
             columns=_columns(columns),
-            partition_keys=tuple(json.loads(keys)),
+            partition_keys=names,
             partitions=tuple(by_table.get(name, [])),
+            partition_types=types,
         )
-        for name, kind, location, columns, keys in rows
-    }
+    return out
+
+
+def _keys_json(entry: TableEntry) -> str:
+    if not entry.partition_types:
+        return json.dumps(entry.partition_keys)
+    return json.dumps(
+        [{"name": k, "type": entry.key_type(i)} for i, k in enumerate(entry.partition_keys)]
+    )
+
+
+def _keys(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Partition key names and types: a list of names (the study's), or of {name, type}."""
+    items = json.loads(text)
+    if all(isinstance(item, str) for item in items):
+        return tuple(items), ()
+    return tuple(i["name"] for i in items), tuple(i["type"] for i in items)
 
 
 def _columns_json(columns: tuple[Column, ...]) -> str:
@@ -335,12 +442,14 @@ def _columns(text: str) -> tuple[Column, ...]:
     return tuple(Column(c["name"], c["type"]) for c in json.loads(text))
 
 
-def load_partitions(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, PartitionInfo]:
+def load_partitions(
+    con: duckdb.DuckDBPyConnection, name: str, database: str = DATABASE
+) -> dict[str, PartitionInfo]:
     """The registered partitions of one table, with their cached schemas."""
     rows = con.execute(
         f"SELECT value, columns, fingerprint FROM {META}.partitions "
         "WHERE database = ? AND table_name = ? ORDER BY value",
-        [DATABASE, name],
+        [database, name],
     ).fetchall()
     return {
         value: PartitionInfo(value, _columns(cols) if cols else None, fingerprint)
@@ -348,12 +457,14 @@ def load_partitions(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Part
     }
 
 
-def versions(con: duckdb.DuckDBPyConnection, name: str) -> list[TableVersion]:
+def versions(
+    con: duckdb.DuckDBPyConnection, name: str, database: str = DATABASE
+) -> list[TableVersion]:
     """Every stored version of a table, oldest first."""
     rows = con.execute(
         f"SELECT version_id, created_at, changes, kind, location, columns, partition_keys "
         f"FROM {META}.table_versions WHERE database = ? AND table_name = ? ORDER BY version_id",
-        [DATABASE, name],
+        [database, name],
     ).fetchall()
     return [
         TableVersion(
@@ -363,24 +474,24 @@ def versions(con: duckdb.DuckDBPyConnection, name: str) -> list[TableVersion]:
             kind=kind,
             location=location,
             columns=_columns(cols),
-            partition_keys=tuple(json.loads(keys)),
+            partition_keys=_keys(keys)[0],
         )
         for vid, created, notes, kind, location, cols, keys in rows
     ]
 
 
-def load_versions(layout: LakeLayout, name: str) -> list[TableVersion]:
+def load_versions(layout: LakeLayout, name: str, database: str = DATABASE) -> list[TableVersion]:
     """The versions of table ``name`` (``GetTableVersions``); ValidationError if not catalogued."""
     with connect(layout, read_only=True) as con:
-        tables = load(con)
+        tables = load(con, database)
         if name not in tables:
-            known = ", ".join(f"{DATABASE}.{t}" for t in tables) or "none yet"
+            known = ", ".join(f"{database}.{t}" for t in tables) or "none yet"
             raise ValidationError(
-                f"table {DATABASE}.{name} is not in the catalog {layout.catalog_db} "
+                f"table {database}.{name} is not in the catalog {layout.catalog_db} "
                 f"(catalogued: {known}); run `zfish crawl` to catalogue the lake"
             )
         try:
-            found = versions(con, name)
+            found = versions(con, name, database)
         except duckdb.CatalogException:  # a catalog from before versions were kept
             found = []
         if not found:
@@ -412,24 +523,25 @@ def save_table(
     """
     stamp = now()
     columns = _columns_json(entry.columns)
-    keys = json.dumps(entry.partition_keys)
+    keys = _keys_json(entry)
+    database = entry.database
     if previous is None:
         con.execute(
             f"INSERT INTO {META}.tables (database, name, kind, location, columns, partition_keys, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [DATABASE, entry.name, entry.kind, entry.location, columns, keys, stamp, stamp],
+            [database, entry.name, entry.kind, entry.location, columns, keys, stamp, stamp],
         )
     else:
-        if not versions(con, entry.name):
+        if not versions(con, entry.name, database):
             _add_version(con, previous, 0, [BASELINE_NOTE], stamp)
         con.execute(
             f"UPDATE {META}.tables SET kind = ?, location = ?, columns = ?, partition_keys = ?, "
             "updated_at = ? WHERE database = ? AND name = ?",
-            [entry.kind, entry.location, columns, keys, stamp, DATABASE, entry.name],
+            [entry.kind, entry.location, columns, keys, stamp, database, entry.name],
         )
     (last,) = con.execute(
         f"SELECT max(version_id) FROM {META}.table_versions WHERE database = ? AND table_name = ?",
-        [DATABASE, entry.name],
+        [database, entry.name],
     ).fetchone() or (None,)
     version_id = 0 if last is None else int(last) + 1
     _add_version(con, entry, version_id, changes, stamp)
@@ -447,7 +559,7 @@ def _add_version(
         f"INSERT INTO {META}.table_versions (database, table_name, version_id, created_at, "
         "changes, kind, location, columns, partition_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            DATABASE,
+            entry.database,
             entry.name,
             version_id,
             stamp,
@@ -455,12 +567,12 @@ def _add_version(
             entry.kind,
             entry.location,
             _columns_json(entry.columns),
-            json.dumps(entry.partition_keys),
+            _keys_json(entry),
         ],
     )
 
 
-def delete_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
+def delete_table(con: duckdb.DuckDBPyConnection, name: str, database: str = DATABASE) -> None:
     """Glue's DeleteTable: the table, its partitions and its versions."""
     for table, column in (
         ("tables", "name"),
@@ -468,13 +580,18 @@ def delete_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
         ("table_versions", "table_name"),
     ):
         con.execute(
-            f"DELETE FROM {META}.{table} WHERE database = ? AND {column} = ?", [DATABASE, name]
+            f"DELETE FROM {META}.{table} WHERE database = ? AND {column} = ?", [database, name]
         )
-    con.execute(f"DROP VIEW IF EXISTS {ident(DATABASE)}.{ident(name)}")
+    if database == DATABASE:
+        con.execute(f"DROP VIEW IF EXISTS {ident(DATABASE)}.{ident(name)}")
 
 
 def put_partitions(
-    con: duckdb.DuckDBPyConnection, name: str, infos: list[PartitionInfo], registered: set[str]
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    infos: list[PartitionInfo],
+    registered: set[str],
+    database: str = DATABASE,
 ) -> None:
     """Register new partitions and refresh the cached schema of those already registered."""
     stamp = now()
@@ -484,23 +601,115 @@ def put_partitions(
             con.execute(
                 f"UPDATE {META}.partitions SET columns = ?, fingerprint = ? "
                 "WHERE database = ? AND table_name = ? AND value = ?",
-                [columns, info.fingerprint, DATABASE, name, info.value],
+                [columns, info.fingerprint, database, name, info.value],
             )
         else:
             con.execute(
                 f"INSERT INTO {META}.partitions (database, table_name, value, registered_at, "
                 "columns, fingerprint) VALUES (?, ?, ?, ?, ?, ?)",
-                [DATABASE, name, info.value, stamp, columns, info.fingerprint],
+                [database, name, info.value, stamp, columns, info.fingerprint],
             )
 
 
-def drop_partitions(con: duckdb.DuckDBPyConnection, name: str, values: list[str]) -> None:
+def drop_partitions(
+    con: duckdb.DuckDBPyConnection, name: str, values: list[str], database: str = DATABASE
+) -> None:
     """DELETE_FROM_DATABASE for partitions whose folder (or every file in it) is gone."""
     for value in values:
         con.execute(
             f"DELETE FROM {META}.partitions WHERE database = ? AND table_name = ? AND value = ?",
-            [DATABASE, name, value],
+            [database, name, value],
         )
+
+
+@dataclass(frozen=True)
+class Database:
+    """A database of the catalog, as Glue's CreateDatabase made it."""
+
+    name: str
+    description: str = ""
+    location_uri: str = ""
+    parameters: dict[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+def load_databases(layout: LakeLayout) -> dict[str, Database]:
+    """The catalog's databases; the study's exists once the catalog does."""
+    if not layout.catalog_db.exists():
+        return {}
+    with connect(layout, read_only=True) as con:
+        try:
+            rows = con.execute(
+                f"SELECT name, description, location_uri, parameters, created_at "
+                f"FROM {META}.databases ORDER BY name"
+            ).fetchall()
+        except duckdb.CatalogException:  # a catalog from before databases were kept
+            rows = []
+    found = {r[0]: Database(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows}
+    found.setdefault(DATABASE, Database(DATABASE, "zfish: the study's catalog"))
+    return found
+
+
+def database_recorded(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether CreateDatabase made ``name`` (the study's database also exists without it)."""
+    row = con.execute(f"SELECT count(*) FROM {META}.databases WHERE name = ?", [name]).fetchone()
+    return bool(row and row[0])
+
+
+def duck_type(glue_name: str) -> str:
+    """The DuckDB type for a Glue/Hive column type (``array<string>`` -> ``VARCHAR[]``)."""
+    import sqlglot
+
+    try:
+        spelled = sqlglot.exp.DataType.build(glue_name, dialect="hive").sql(dialect="duckdb")
+        # DuckDB's own spelling (TEXT -> VARCHAR), the one the crawler stores.
+        con = duckdb.connect()
+        try:
+            return str(con.sql(f"SELECT CAST(NULL AS {spelled})").types[0])
+        finally:
+            con.close()
+    except (sqlglot.errors.ParseError, ValueError, duckdb.Error) as exc:
+        raise ValidationError(f"unknown Glue column type {glue_name!r}: {exc}") from None
+
+
+def user_location(layout: LakeLayout, text: str, what: str) -> Path:
+    """A user table's ``s3://`` location in the lake: never a study table's folder, nor in or around one."""
+    from zfish.settings import KINDS, resolve_location
+
+    if not text.startswith(("s3://", "s3a://")):
+        raise ValidationError(f"{what}: the location {text!r} must be an s3:// URI in the lake")
+    location = resolve_location(text, layout.root)
+    real = location.resolve()
+    for folder in [layout.kind_dir(k) for k in KINDS] + [layout.table, layout.catalog_dir]:
+        guarded = folder.resolve()
+        if real == guarded or guarded in real.parents or real in guarded.parents:
+            raise ValidationError(
+                f"{what}: {text} overlaps the study's folder {folder.name}/; zfish keeps the "
+                "study's tables read-only: use a location of your own"
+            )
+    return location
+
+
+def save_database(con: duckdb.DuckDBPyConnection, database: Database) -> None:
+    """Glue's CreateDatabase; the caller checks that the name is free."""
+    con.execute(
+        f"INSERT INTO {META}.databases (name, description, location_uri, parameters, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [
+            database.name,
+            database.description,
+            database.location_uri,
+            json.dumps(database.parameters),
+            now(),
+        ],
+    )
+
+
+def delete_database(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Glue's DeleteDatabase: the database and every table in it."""
+    for table in load(con, name):
+        delete_table(con, table, name)
+    con.execute(f"DELETE FROM {META}.databases WHERE name = ?", [name])
 
 
 def now() -> datetime:

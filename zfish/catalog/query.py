@@ -90,8 +90,14 @@ class _Plan:
     pseudo: bool = False
 
 
-def run_query(layout: LakeLayout, sql: str, *, as_of: str | None = None) -> QueryResult:
-    """Run one read-only Athena statement against the catalog and return its rows."""
+def run_query(
+    layout: LakeLayout, sql: str, *, as_of: str | None = None, database: str = DATABASE
+) -> QueryResult:
+    """Run one read-only Athena statement against the catalog and return its rows.
+
+    ``database`` is the one unqualified table names are looked up in (Athena's
+    QueryExecutionContext); the study's tables are in ``zebra_fish_demo``.
+    """
     from zfish.catalog import statements
 
     started = time.perf_counter()
@@ -109,12 +115,12 @@ def run_query(layout: LakeLayout, sql: str, *, as_of: str | None = None) -> Quer
         )
     tree = trees[0]
     _check_read_only(sql, tree)
-    tables = glue.load_tables(layout)
-    if not tables:
+    catalog = _load_catalog(layout)
+    if not any(catalog.values()):
         raise QueryError(
             f"the catalog at {layout.catalog_db} is empty or missing: run `zfish crawl` first"
         )
-    plan = _resolve_tables(sql, tree, tables)
+    plan = _resolve_tables(sql, tree, catalog, database)
     dialect.mark_named_outputs(tree)
     _check_functions(sql, tree)
     refs_hudi = [s for s in plan.sources if s.entry.kind == glue.KIND_HUDI]
@@ -124,7 +130,7 @@ def run_query(layout: LakeLayout, sql: str, *, as_of: str | None = None) -> Quer
     try:
         con.execute("SET TimeZone = 'UTC'")
         instants = _register_hudi(con, layout, plan, as_of)
-        typed = dialect.typed(tree, dialect.schema_for(_schema(tables), DATABASE), DATABASE)
+        typed = dialect.typed(tree, dialect.schema_for(_schema(catalog)), database)
         _replace_pseudo_columns(sql, typed, plan, layout)
         if plan.pseudo:
             _register_files(con, layout, plan)
@@ -133,7 +139,11 @@ def run_query(layout: LakeLayout, sql: str, *, as_of: str | None = None) -> Quer
             translated = dialect.translate(typed)
         except UnsupportedError as exc:
             raise fail("NOT_SUPPORTED", None, f"zfish cannot emulate this: {exc}") from None
-        con.execute(f"SET allowed_directories = [{glue.literal(str(layout.dataset.resolve()))}]")
+        allowed = [layout.dataset.resolve()] + [
+            s.entry.path(layout).resolve() for s in plan.sources if s.entry.kind in glue.USER_KINDS
+        ]
+        listed = ", ".join(glue.literal(str(path)) for path in allowed)
+        con.execute(f"SET allowed_directories = [{listed}]")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         try:
@@ -170,7 +180,14 @@ def _cte_names(tree: exp.Expr) -> set[str]:
     return {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
 
 
-def _resolve_tables(sql: str, tree: exp.Expr, tables: dict[str, glue.TableEntry]) -> _Plan:
+def _load_catalog(layout: LakeLayout) -> dict[str, dict[str, glue.TableEntry]]:
+    """Database -> table -> entry, for every database of the catalog."""
+    return {name: glue.load_tables(layout, name) for name in glue.load_databases(layout)}
+
+
+def _resolve_tables(
+    sql: str, tree: exp.Expr, catalog_tables: dict[str, dict[str, glue.TableEntry]], default: str
+) -> _Plan:
     """Check every table reference against the catalog and note what replaces it."""
     plan = _Plan()
     ctes = _cte_names(tree)
@@ -182,18 +199,18 @@ def _resolve_tables(sql: str, tree: exp.Expr, tables: dict[str, glue.TableEntry]
                 "FUNCTION_NOT_FOUND", where, f"Table function '{name.lower()}' not registered"
             )
         catalog = (table.catalog or CATALOG).lower()
-        database = (table.db or DATABASE).lower()
+        database = (table.db or default).lower()
         name = table.name.lower()
         if not table.db and name in ctes:
             continue
         if catalog != CATALOG:
             raise fail("CATALOG_NOT_FOUND", where, f"Catalog '{catalog}' does not exist")
-        if database != DATABASE:
+        if database not in catalog_tables:
             raise fail("SCHEMA_NOT_FOUND", where, f"Schema '{database}' does not exist")
-        entry = tables.get(name)
+        entry = catalog_tables[database].get(name)
         if entry is None:
             raise fail(
-                "TABLE_NOT_FOUND", where, f"Table '{CATALOG}.{DATABASE}.{name}' does not exist"
+                "TABLE_NOT_FOUND", where, f"Table '{CATALOG}.{database}.{name}' does not exist"
             )
         version = table.args.get("version")
         source = _Source(entry=entry, alias=(table.alias or name))
@@ -208,7 +225,7 @@ def _resolve_tables(sql: str, tree: exp.Expr, tables: dict[str, glue.TableEntry]
             plan.notes.append(_TIME_TRAVEL_NOTE.format(kind=version.this, table=name))
             table.set("version", None)
         table.set("catalog", exp.to_identifier(CATALOG))
-        table.set("db", exp.to_identifier(DATABASE))
+        table.set("db", exp.to_identifier(database))
         table.set("this", exp.to_identifier(name))
         table.meta["zfish_source"] = len(plan.sources)
         plan.sources.append(source)
@@ -267,17 +284,21 @@ def _glue_duck_type(entry: glue.TableEntry, column: glue.Column) -> str:
     return column.type
 
 
-def _schema(tables: dict[str, glue.TableEntry]) -> dict[str, dict[str, str]]:
-    schema: dict[str, dict[str, str]] = {}
-    for name, entry in tables.items():
-        columns = {c.name: _glue_duck_type(entry, c) for c in entry.columns}
-        for key in entry.partition_keys:
-            columns.setdefault(key, "VARCHAR")
-        if entry.kind == glue.KIND_JSON:
-            columns.update(
-                {PSEUDO_PATH: "VARCHAR", PSEUDO_SIZE: "BIGINT", PSEUDO_MTIME: "TIMESTAMPTZ"}
-            )
-        schema[name] = columns
+def _schema(
+    catalog_tables: dict[str, dict[str, glue.TableEntry]],
+) -> dict[str, dict[str, dict[str, str]]]:
+    """Database -> table -> column -> DuckDB type, for sqlglot's typing."""
+    schema: dict[str, dict[str, dict[str, str]]] = {}
+    for database, tables in catalog_tables.items():
+        for name, entry in tables.items():
+            columns = {c.name: _glue_duck_type(entry, c) for c in entry.columns}
+            for i, key in enumerate(entry.partition_keys):
+                columns.setdefault(key, entry.key_type(i))
+            if entry.kind == glue.KIND_JSON:
+                columns.update(
+                    {PSEUDO_PATH: "VARCHAR", PSEUDO_SIZE: "BIGINT", PSEUDO_MTIME: "TIMESTAMPTZ"}
+                )
+            schema.setdefault(database, {})[name] = columns
     return schema
 
 
@@ -406,6 +427,9 @@ def _replace_sources(tree: exp.Expr, plan: _Plan, layout: LakeLayout) -> None:
         relation: exp.Expr
         if source.entry.kind == glue.KIND_HUDI:
             relation = exp.to_table(str(source.instant))
+        elif source.entry.kind in glue.USER_KINDS:
+            user_sql = glue.user_read_sql(layout, source.entry)
+            relation = exp.Subquery(this=sqlglot.parse_one(user_sql, read="duckdb"))
         else:
             read = glue.json_read_sql(layout, source.entry)
             if read is not None:
