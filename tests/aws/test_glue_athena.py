@@ -274,3 +274,68 @@ def test_awswrangler_athena_and_catalog(lake: Live, monkeypatch: pytest.MonkeyPa
     assert len(partitions) == len(list((lake.layout.dataset / "observations").iterdir()))
     frame = wr.athena.read_sql_query(SQL, database=DB, ctas_approach=False, boto3_session=session)
     assert [tuple(r) for r in frame.itertuples(index=False)] == _zfish_rows(lake)
+
+
+def test_a_job_already_running_refuses_another_run(
+    lake: Live, hudi_bundle: Path, tmp_path: Path
+) -> None:
+    """MaxConcurrentRuns 1 (Glue's default): a second StartJobRun is ConcurrentRunsExceededException."""
+    glue = lake.client("glue")
+    script = tmp_path / "wait.py"
+    script.write_text("import time\ntime.sleep(120)\n")
+    lake.client().upload_file(str(script), "my-data-bucket", "scripts/wait.py")
+    glue.create_job(
+        Name="waiting",
+        Role="arn:aws:iam::000000000000:role/zfish",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://my-data-bucket/scripts/wait.py"},
+    )
+    first = glue.start_job_run(JobName="waiting")["JobRunId"]
+    try:
+        with pytest.raises(ClientError) as second:
+            glue.start_job_run(JobName="waiting")
+        assert _code(second) == "ConcurrentRunsExceededException"
+    finally:
+        stopped = glue.batch_stop_job_run(JobName="waiting", JobRunIds=[first])
+        assert stopped["SuccessfulSubmissions"] == [{"JobName": "waiting", "JobRunId": first}]
+    for _ in range(600):
+        state = glue.get_job_run(JobName="waiting", RunId=first)["JobRun"]["JobRunState"]
+        if state not in ("STARTING", "RUNNING", "STOPPING"):
+            break
+        time.sleep(0.1)
+    assert state == "STOPPED"
+    runs = glue.get_job_runs(JobName="waiting")["JobRuns"]
+    assert [r["Id"] for r in runs] == [first]
+
+
+def test_files_deleted_while_a_query_reads_them_fail_it_and_the_server_serves_on(
+    lake: Live, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The files are listed, then deleted before they are read: the query FAILS, saying so."""
+    from zfish.catalog import glue as catalog
+
+    copy = tmp_path / "outcomes"
+    shutil.copytree(lake.layout.dataset / "outcomes", copy)
+    listed = catalog.json_read_sql
+
+    def list_then_delete(layout: LakeLayout, entry: catalog.TableEntry) -> str | None:
+        sql = listed(layout, entry)
+        if entry.name == "outcomes":
+            for path in (layout.dataset / "outcomes").rglob("*.json"):
+                path.unlink()
+        return sql
+
+    monkeypatch.setattr(catalog, "json_read_sql", list_then_delete)
+    try:
+        _, failed = _athena(lake, 'SELECT count(*) FROM "zebra_fish_demo"."outcomes"')
+    finally:
+        monkeypatch.undo()
+        shutil.rmtree(lake.layout.dataset / "outcomes")
+        shutil.copytree(copy, lake.layout.dataset / "outcomes")
+    assert failed["Status"]["State"] == "FAILED"
+    reason = failed["Status"]["StateChangeReason"]
+    assert reason.startswith("HIVE_FILE_NOT_FOUND"), reason
+    assert "outcomes" in reason
+    query_id, after = _athena(lake, 'SELECT count(*) FROM "zebra_fish_demo"."outcomes"')
+    assert after["Status"]["State"] == "SUCCEEDED"
+    rows = lake.client("athena").get_query_results(QueryExecutionId=query_id)["ResultSet"]["Rows"]
+    assert rows[1]["Data"][0]["VarCharValue"] == "20"

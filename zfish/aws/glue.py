@@ -10,7 +10,9 @@ bundle and Glue's ``--KEY value`` arguments, as Glue runs it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -921,7 +923,16 @@ class Glue:
                 start_new_session=True,
             )
             self._processes[run_id] = process
-            self._set_run(run_id, JobRunState="RUNNING")
+            with self.runs.lock:
+                # A stop that came while the run was STARTING finds no process: stop it here.
+                if self.runs.items[run_id]["JobRunState"] == "STOPPING":
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGTERM)
+                else:
+                    self.runs.items[run_id].update(
+                        JobRunState="RUNNING", LastModifiedOn=time.time()
+                    )
+                    self.runs.save()
             output, _ = process.communicate()
             state = self.runs.items[run_id]["JobRunState"]
             if state == "STOPPING":
@@ -980,8 +991,6 @@ class Glue:
         return _paged("JobRuns", [i for _, i in reversed(ids)], call, self._run_out)
 
     def batch_stop_job_run(self, call: Call) -> dict[str, Any]:
-        import signal
-
         name = str(call.params["JobName"])
         stopped, errors = [], []
         for run_id in call.params.get("JobRunIds") or []:
@@ -1005,7 +1014,8 @@ class Glue:
             self._set_run(run_id, JobRunState="STOPPING")
             process = self._processes.get(run_id)
             if process is not None:
-                os.killpg(process.pid, signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
             stopped.append({"JobName": name, "JobRunId": run_id})
         return {"SuccessfulSubmissions": stopped, "Errors": errors}
 

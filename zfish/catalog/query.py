@@ -486,6 +486,14 @@ def _athena_error(sql: str, tree: exp.Expr, exc: duckdb.Error, translated: str) 
             _first_position(sql, tree, exp.Func, name),
             f"Unexpected parameters ({match.group(2).lower()}) for function {name}",
         )
+    if isinstance(exc, duckdb.IOException) and ("No files found" in text or "No such file" in text):
+        # Listed when the query was planned, gone when it read them (Athena: HIVE_FILE_NOT_FOUND).
+        return fail(
+            "HIVE_FILE_NOT_FOUND",
+            None,
+            f"{text.removeprefix('IO Error: ')}: a file of the table was deleted while the query "
+            "read it; run the query again (crawl first if partitions were removed)",
+        )
     if isinstance(exc, duckdb.ConversionException):
         return fail("INVALID_CAST_ARGUMENT", None, text.removeprefix("Conversion Error: "))
     if "Division by zero" in text:
