@@ -1,0 +1,210 @@
+"""Athena and Glue on ``zfish serve``: query round trips, concurrent clients and a job run, against baselines in the same run.
+
+* Round trip: StartQueryExecution -> SUCCEEDED -> GetQueryResults through
+  boto3 (polling every 5 ms), p50 over repeats, for the seed's
+  ``SELECT count(*)`` (default study, data up to 2025-05-10) and for a
+  GROUP BY over the 100x study (hatch rate 500). Baseline: the same
+  statement's engine time in ``zfish query``'s own engine in this process.
+  Goal: p50 at most 50 ms above it.
+* Concurrency: 8 clients, 10 queries each, queries per second.
+* Job run: a Glue StartJobRun of ``etl/joined_fish_data.py`` (spark-submit,
+  polling every 0.2 s) against ``zfish etl`` on a copy of the same evening.
+  Goal: at most 1 s of overhead once a warm Spark session serves job runs;
+  zfish runs each job as its own spark-submit (what Glue does), so the
+  figure printed is a cold run's.
+
+``--quick``: hatch rate 50 and fewer repeats; no job run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from benchmarks import measure
+
+SEED_SQL = 'SELECT count(*) FROM "zebra_fish_demo"."observations"'
+GROUP_SQL = (
+    'SELECT day, treatment, count(*) AS n, avg(length_mm) AS mean_length FROM "zebra_fish_demo"."observations" '
+    "GROUP BY day, treatment ORDER BY day, treatment"
+)
+GOAL_MS = 50
+CLIENTS, PER_CLIENT = 8, 10
+
+
+def _lake(work: Path, name: str, hatch_rate: int, until: date) -> Path:
+    from zfish.catalog import crawler
+    from zfish.generator import StudySpec, generate
+    from zfish.lake.upload import upload
+    from zfish.settings import LakeLayout
+
+    data = work / f"{name}-data"
+    generate(StudySpec(hatch_rate=hatch_rate), data, show_progress=False)
+    root = work / f"{name}-lake"
+    layout = LakeLayout(root=root)
+    upload(data, layout, until, show_progress=False)
+    crawler.crawl(layout)
+    return root
+
+
+def _engine_ms(root: Path, sql: str, repeats: int) -> float:
+    from zfish.catalog.query import run_query
+    from zfish.settings import LakeLayout
+
+    layout = LakeLayout(root=root)
+    run_query(layout, sql)  # warm: imports, page cache
+    return 1000 * measure.median([run_query(layout, sql).seconds for _ in range(repeats)])
+
+
+def _client(url: str, service: str) -> Any:
+    import boto3
+
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=url,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
+
+
+def _round_trip(athena: Any, sql: str) -> float:
+    started = time.perf_counter()
+    query_id = athena.start_query_execution(
+        QueryString=sql, QueryExecutionContext={"Database": "zebra_fish_demo"}
+    )["QueryExecutionId"]
+    while True:
+        state = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"][
+            "State"
+        ]
+        if state not in ("QUEUED", "RUNNING"):
+            break
+        time.sleep(0.005)
+    if state != "SUCCEEDED":
+        raise RuntimeError(f"{sql!r} ended {state}")
+    athena.get_query_results(QueryExecutionId=query_id)
+    return time.perf_counter() - started
+
+
+def _serve(root: Path) -> Any:
+    from zfish.aws.context import EndpointContext
+    from zfish.aws.server import create_server
+    from zfish.settings import LakeLayout
+
+    return create_server(EndpointContext(LakeLayout(root=root)), "127.0.0.1", 0).start_in_thread()
+
+
+def _queries(root: Path, label: str, sql: str, repeats: int) -> None:
+    engine = _engine_ms(root, sql, repeats)
+    running = _serve(root)
+    try:
+        athena = _client(running.url, "athena")
+        _round_trip(athena, sql)
+        trip = 1000 * measure.median([_round_trip(athena, sql) for _ in range(repeats)])
+    finally:
+        running.stop()
+    over = trip - engine
+    print(
+        f"  {label}: Athena round trip p50 {trip:.0f} ms, zfish query engine {engine:.0f} ms: "
+        f"+{over:.0f} ms (goal <= +{GOAL_MS} ms: {'met' if over <= GOAL_MS else 'NOT met'}); "
+        f"ratio {trip / engine:.2f}"
+    )
+
+
+def _concurrency(root: Path) -> None:
+    running = _serve(root)
+    try:
+        clients = [_client(running.url, "athena") for _ in range(CLIENTS)]
+        _round_trip(clients[0], SEED_SQL)
+        serial_started = time.perf_counter()
+        for _ in range(PER_CLIENT):
+            _round_trip(clients[0], SEED_SQL)
+        serial = PER_CLIENT / (time.perf_counter() - serial_started)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            list(
+                pool.map(
+                    lambda c: [_round_trip(c, SEED_SQL) for _ in range(PER_CLIENT)],
+                    clients,
+                )
+            )
+        qps = CLIENTS * PER_CLIENT / (time.perf_counter() - started)
+    finally:
+        running.stop()
+    print(
+        f"  {CLIENTS} concurrent clients x {PER_CLIENT} queries: {qps:.1f} queries/s "
+        f"(one client alone {serial:.1f} queries/s; ratio {qps / serial:.2f})"
+    )
+
+
+def _job_run(work: Path, root: Path) -> None:
+    job_lake = work / "job-lake"
+    etl_lake = work / "etl-lake"
+    shutil.copytree(root, job_lake)
+    shutil.copytree(root, etl_lake)
+    zfish = str(Path(sys.executable).parent / "zfish")
+    started = time.perf_counter()
+    subprocess.run(
+        [zfish, "--lake", str(etl_lake), "etl", "--end-date", "2025-05-10T18:00:00"],
+        check=True,
+        capture_output=True,
+    )
+    etl = time.perf_counter() - started
+    running = _serve(job_lake)
+    try:
+        s3, glue = _client(running.url, "s3"), _client(running.url, "glue")
+        s3.upload_file(
+            str(measure.REPO / "etl" / "joined_fish_data.py"),
+            "my-data-bucket",
+            "scripts/joined_fish_data.py",
+        )
+        glue.create_job(
+            Name="bench",
+            Role="zfish",
+            Command={
+                "Name": "glueetl",
+                "ScriptLocation": "s3://my-data-bucket/scripts/joined_fish_data.py",
+            },
+        )
+        started = time.perf_counter()
+        run_id = glue.start_job_run(
+            JobName="bench", Arguments={"--END_DATE": "2025-05-10T18:00:00"}
+        )["JobRunId"]
+        while True:
+            run = glue.get_job_run(JobName="bench", RunId=run_id)["JobRun"]
+            if run["JobRunState"] not in ("STARTING", "RUNNING", "STOPPING"):
+                break
+            time.sleep(0.2)
+        job = time.perf_counter() - started
+        if run["JobRunState"] != "SUCCEEDED":
+            raise RuntimeError(f"the job run ended {run['JobRunState']}: {run.get('ErrorMessage')}")
+    finally:
+        running.stop()
+    print(
+        f"  job run (StartJobRun -> SUCCEEDED) {job:.1f} s vs zfish etl {etl:.1f} s on the same "
+        f"evening: +{job - etl:.1f} s (ratio {job / etl:.2f}); each run is a cold spark-submit, "
+        "as on Glue (no warm session: goal of <= +1 s NOT met)"
+    )
+
+
+def main(*, quick: bool = False) -> None:
+    hatch = 50 if quick else 500
+    repeats = 5 if quick else 20
+    work = measure.work_dir("bench-athena", (400 if quick else 4000) * 2**20)
+    try:
+        print(f"  {measure.load_note()}; work dir {work}")
+        seed = _lake(work, "seed", 5, date(2025, 5, 10))
+        big = _lake(work, "x100", hatch, date(2025, 6, 2))
+        _queries(seed, "seed SELECT count(*)", SEED_SQL, repeats)
+        _queries(big, f"GROUP BY over the study at hatch rate {hatch}", GROUP_SQL, repeats)
+        _concurrency(seed)
+        if not quick:
+            _job_run(work, seed)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
