@@ -18,6 +18,9 @@ from zfish.exceptions import LakePathError
 
 ENV_DATA = "ZFISH_DATA"
 ENV_LAKE = "ZFISH_LAKE"
+# Set for a Glue job run (zfish.jobrun) beside ZFISH_LAKE; the awsglue shim reads all three.
+ENV_BUCKET = "ZFISH_BUCKET"
+ENV_PREFIX = "ZFISH_PREFIX"
 DEFAULT_DATA_DIR = "./data/synthetic_data"
 DEFAULT_LAKE_DIR = "./lake"
 DEFAULT_BUCKET = "my-data-bucket"

@@ -14,10 +14,8 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,6 +25,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from zfish import jobrun
 from zfish.aws.context import ACCOUNT_ID, EndpointContext
 from zfish.aws.protocol import Call, Service, offset_token, token_offset
 from zfish.aws.state import Records
@@ -845,7 +844,7 @@ class Glue:
                     "ConcurrentRunsExceededException",
                     f"Concurrent runs exceeded for {name}: {len(active)} of at most {limit} running",
                 )
-            run_id = f"jr_{uuid.uuid4().hex}"
+            run_id = jobrun.new_run_id()
             arguments = {
                 **(job.get("DefaultArguments") or {}),
                 **(call.params.get("Arguments") or {}),
@@ -885,42 +884,16 @@ class Glue:
             self.runs.save()
 
     def _run(self, run_id: str, job: dict[str, Any], arguments: dict[str, str]) -> None:
-        from zfish import jars
-
         started = time.time()
         try:
             script = self._script(str(job["Command"]["ScriptLocation"]), run_id)
-            bundle = jars.hudi_bundle()
-            argv = [
-                str(Path(sys.executable).parent / "spark-submit"),
-                "--master",
-                "local[2]",
-                "--jars",
-                str(bundle),
-                "--conf",
-                "spark.ui.enabled=false",
-                str(script),
-                "--JOB_NAME",
-                str(self.runs.items[run_id]["JobName"]),
-                "--JOB_RUN_ID",
-                run_id,
-            ]
-            for key, value in arguments.items():
-                argv += [key if key.startswith("--") else f"--{key}", str(value)]
-            env = {
-                **os.environ,
-                "PYSPARK_PYTHON": sys.executable,
-                "PYSPARK_DRIVER_PYTHON": sys.executable,
-                "ZFISH_LAKE": str(self.layout.root),
-                "ZFISH_HUDI_BUNDLE": str(bundle),
-            }
-            process = subprocess.Popen(
-                argv,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                start_new_session=True,
+            process = jobrun.start(
+                script,
+                arguments,
+                self.layout,
+                job_name=str(self.runs.items[run_id]["JobName"]),
+                run_id=run_id,
+                capture=True,
             )
             self._processes[run_id] = process
             with self.runs.lock:
