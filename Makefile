@@ -100,8 +100,8 @@ walkthrough: $(STAMP) check-java ## The seed's AWS walkthrough with the aws CLI 
 	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/seed_walkthrough.sh $(ZFISH_DATA)
 
 lint: $(STAMP) ## ruff + mypy (strict on the package)
-	$(VENV)/bin/ruff check zfish etl tests benchmarks
-	$(VENV)/bin/ruff format --check zfish etl tests benchmarks
+	$(VENV)/bin/ruff check zfish awsglue etl tests benchmarks
+	$(VENV)/bin/ruff format --check zfish awsglue etl tests benchmarks
 	$(VENV)/bin/mypy
 
 test: $(STAMP) check-java lint ## Lint, get the Hudi bundle, run the whole test suite (Spark, JVM Hudi, notebooks)
