@@ -678,6 +678,68 @@ def timeline_cmd(settings: Settings, table_location: str | None) -> None:
     print_table(table)
 
 
+@cli.group("job")
+def job_group() -> None:
+    """Glue jobs: run a Glue (PySpark) job script locally, as the endpoint's StartJobRun does."""
+
+
+@job_group.command(
+    "run",
+    # Everything after SCRIPT is the job's own arguments, even names zfish also knows.
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.argument("script")
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+@shared_options
+@handle_errors
+def job_run_cmd(settings: Settings, script: str, arguments: tuple[str, ...]) -> None:
+    """Run the Glue script SCRIPT (a path, or s3://... in the lake) with spark-submit.
+
+    The arguments after SCRIPT reach the script as Glue passes a run's
+    arguments (--KEY value or --KEY=value; read them with
+    awsglue.utils.getResolvedOptions), after --JOB_NAME (default: the script's
+    name without .py) and --JOB_RUN_ID. The script's awsglue (zfish's shim)
+    reads and writes the lake given to zfish (--lake before SCRIPT, or
+    $ZFISH_LAKE). Exits with the script's exit code.
+    """
+    import os
+    import signal
+    import time
+
+    from zfish import jobrun
+    from zfish.console import note, out
+    from zfish.exceptions import ValidationError
+    from zfish.settings import resolve_location
+
+    path = resolve_location(script, settings.layout.root).resolve()
+    if not path.is_file():
+        raise ValidationError(f"no job script at {path} (from {script!r})")
+    options = jobrun.parse_arguments(arguments)
+    job_name = options.pop("--JOB_NAME", path.stem)
+    run_id = options.pop("--JOB_RUN_ID", jobrun.new_run_id())
+    note(
+        f"job run {run_id}: {path.name} as job {job_name} with spark-submit over the lake "
+        f"{settings.layout.root}"
+        + (f", arguments {' '.join(f'{k} {v}' for k, v in options.items())}" if options else "")
+    )
+    started = time.perf_counter()
+    process = jobrun.start(
+        path, options, settings.layout, job_name=job_name, run_id=run_id, capture=False
+    )
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        # The run has its own process group (as on the endpoint): end Spark's JVM with it.
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait()
+        raise
+    seconds = time.perf_counter() - started
+    state = "SUCCEEDED" if code == 0 else f"FAILED (exit code {code})"
+    out.print(f"job run {run_id} ({job_name}): {state} in {seconds:.1f}s", markup=False)
+    if code:
+        sys.exit(code)
+
+
 @cli.command("serve")
 @click.option(
     "--host",
