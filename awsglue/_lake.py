@@ -27,7 +27,7 @@ from zfish import fishtable
 from zfish.catalog.glue import KIND_HUDI, KIND_JSON, TableEntry, ident, json_files, load_tables
 from zfish.exceptions import CatalogError, ValidationError
 from zfish.fsutil import TEMP_MARK
-from zfish.settings import DATABASE, LakeLayout, resolve_location
+from zfish.settings import DATABASE, LakeLayout, ensure_inside, resolve_location
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -149,13 +149,17 @@ def _read_hudi_table(
     return spark.read.option("mergeSchema", "true").parquet(*files)
 
 
+def lake_path(layout: LakeLayout, location: str) -> Path:
+    """``s3://bucket/key`` (or a local path) as a folder of the lake; one outside it is refused."""
+    return ensure_inside(resolve_location(location, layout.root), layout.root).resolve()
+
+
 def s3_paths(layout: LakeLayout, paths: Sequence[str] | str) -> list[str]:
-    """``s3://`` (or local) paths as local paths in the lake; a path leaving the lake is refused."""
     if isinstance(paths, str):
         paths = [paths]
     if not paths:
         raise ValidationError('connection_options needs "paths": ["s3://bucket/prefix/", ...]')
-    return [str(resolve_location(p, layout.root).resolve()) for p in paths]
+    return [str(lake_path(layout, p)) for p in paths]
 
 
 def read_s3(
@@ -214,7 +218,7 @@ def write_s3(
         unsupported(f"write_dynamic_frame.from_options format_options {extra}", '"compression"')
     if not connection_options.get("path"):
         raise ValidationError('connection_options needs "path": "s3://bucket/prefix/"')
-    target = resolve_location(str(connection_options["path"]), layout.root).resolve()
+    target = lake_path(layout, str(connection_options["path"]))
     # Beside the target, hidden: on the same file system (renames are atomic), and Spark's
     # listing, the crawler and `*.json` globs all skip names that start with a dot.
     staging = target.parent / f".{target.name}.{uuid.uuid4().hex}{TEMP_MARK}"

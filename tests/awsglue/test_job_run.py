@@ -17,7 +17,7 @@ from tests.aws.conftest import Live, start_in_thread
 from tests.support import write_study
 from zfish import jobrun
 from zfish.catalog import crawler
-from zfish.exceptions import ValidationError
+from zfish.exceptions import EXIT_USAGE, ValidationError
 from zfish.lake.upload import upload
 from zfish.settings import LakeLayout
 
@@ -109,6 +109,28 @@ def test_the_reserved_arguments_come_first_and_once(tmp_path: Path) -> None:
         "native",
     ]
     assert argv[argv.index("--jars") + 1] == str(tmp_path / "hudi.jar")
+
+
+def test_zfish_job_run_refuses_a_missing_script_or_a_bare_key_before_spark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from zfish.cli import cli
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("spark-submit was started")
+
+    monkeypatch.setattr(jobrun, "start", refuse)
+    lake = str(tmp_path / "lake")
+    missing = CliRunner().invoke(cli, ["--lake", lake, "job", "run", str(tmp_path / "nope.py")])
+    assert missing.exit_code == EXIT_USAGE
+    assert "no job script at" in missing.output
+    script = tmp_path / "job.py"
+    script.write_text("")
+    bare = CliRunner().invoke(cli, ["job", "run", str(script), "--END_DATE"])
+    assert bare.exit_code == EXIT_USAGE
+    assert "--END_DATE has no value" in bare.output
 
 
 @pytest.mark.spark
