@@ -24,10 +24,21 @@ from sqlglot import exp
 
 from awsglue._shim import unsupported
 from zfish import fishtable
-from zfish.catalog.glue import KIND_HUDI, KIND_JSON, TableEntry, ident, json_files, load_tables
+from zfish.catalog.glue import (
+    KIND_HUDI,
+    KIND_JSON,
+    KIND_PARQUET,
+    USER_KINDS,
+    TableEntry,
+    ident,
+    json_files,
+    load_databases,
+    load_tables,
+    user_files,
+)
 from zfish.exceptions import CatalogError, ValidationError
 from zfish.fsutil import TEMP_MARK
-from zfish.settings import DATABASE, LakeLayout, ensure_inside, resolve_location
+from zfish.settings import LakeLayout, ensure_inside, resolve_location
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -53,21 +64,27 @@ def _quoted(name: str) -> str:
 
 
 def table_ddl(entry: TableEntry) -> str:
-    """The table's Spark schema as DDL: the catalogued columns, then the partition keys (strings)."""
+    """The table's Spark schema as DDL: the catalogued columns, then the partition keys as typed."""
     columns = [f"{_quoted(c.name)} {spark_type(c.type)}" for c in entry.columns]
     names = {c.name for c in entry.columns}
-    columns += [f"{_quoted(k)} STRING" for k in entry.partition_keys if k not in names]
+    columns += [
+        f"{_quoted(k)} {spark_type(entry.key_type(i))}"
+        for i, k in enumerate(entry.partition_keys)
+        if k not in names
+    ]
     return ", ".join(columns)
 
 
 def catalog_entry(layout: LakeLayout, database: str, table_name: str) -> TableEntry:
     """The catalog's entry for ``database.table_name``, or Glue's EntityNotFoundException, with the fix."""
-    if database != DATABASE:
+    databases = load_databases(layout)
+    if database not in databases:
+        known = ", ".join(sorted(databases)) or "none yet"
         raise CatalogError(
-            f"EntityNotFoundException: Database {database} not found; zfish's catalog holds "
-            f"database {DATABASE}"
+            f"EntityNotFoundException: Database {database} not found in the catalog of the lake "
+            f"{layout.root} (databases: {known})"
         )
-    tables = load_tables(layout)
+    tables = load_tables(layout, database)
     if table_name not in tables:
         known = ", ".join(sorted(tables)) or "none yet"
         raise CatalogError(
@@ -81,33 +98,41 @@ def selected_partitions(entry: TableEntry, predicate: str | None) -> tuple[str, 
     """The registered partitions a ``push_down_predicate`` (Spark SQL over the partition keys) keeps."""
     if not predicate or not predicate.strip():
         return entry.partitions
-    if len(entry.partition_keys) != 1:
-        unsupported(
-            f"push_down_predicate on {entry.name} (partition keys {entry.partition_keys})",
-            "push_down_predicate on tables with one partition key",
+    if not entry.partition_keys:
+        raise ValidationError(
+            f"push_down_predicate {predicate!r} on {entry.database}.{entry.name}, "
+            "which has no partition keys"
         )
-    key = entry.partition_keys[0]
     try:
         where = sqlglot.transpile(predicate, read="spark", write="duckdb")[0]
     except sqlglot.errors.ParseError as exc:
         raise ValidationError(
             f"push_down_predicate {predicate!r} is not Spark SQL: {exc}"
         ) from None
+    keys = ", ".join(
+        f"CAST(v[{i + 1}] AS {entry.key_type(i)}) AS {ident(k)}"
+        for i, k in enumerate(entry.partition_keys)
+    )
+    rows = [[value, entry.partition_values(value)] for value in entry.partitions]
     con = duckdb.connect()
     try:
-        rows = con.execute(
-            f"SELECT {ident(key)} FROM (SELECT unnest(?::VARCHAR[]) AS {ident(key)}) "
-            f"WHERE {where} ORDER BY 1",
-            [list(entry.partitions)],
+        # One row per registered partition, its keys typed as catalogued; the predicate filters.
+        con.execute('CREATE TEMP TABLE registered ("$folder" VARCHAR, v VARCHAR[])')
+        if rows:
+            con.executemany("INSERT INTO registered VALUES (?, ?)", rows)
+        kept = con.execute(
+            f'SELECT "$folder" FROM (SELECT "$folder", {keys} FROM registered) '
+            f"WHERE {where} ORDER BY 1"
         ).fetchall()
     except duckdb.Error as exc:
+        named = ", ".join(repr(k) for k in entry.partition_keys)
         raise ValidationError(
             f"push_down_predicate {predicate!r} cannot be applied to the partitions of "
-            f"{entry.name}: it may name only the partition key {key!r} ({exc})"
+            f"{entry.name}: it may name only the partition key(s) {named} ({exc})"
         ) from None
     finally:
         con.close()
-    return tuple(str(value) for (value,) in rows)
+    return tuple(str(folder) for (folder,) in kept)
 
 
 def read_catalog_table(
@@ -119,7 +144,12 @@ def read_catalog_table(
     if entry.kind == KIND_HUDI:
         # Without a predicate the table's own latest snapshot, as Glue's Hudi reader reads it.
         return _read_hudi_table(spark, layout, entry, set(values) if predicate else None)
-    unsupported(f"from_catalog on a table of kind {entry.kind!r}", "JSON and Hudi tables")
+    if entry.kind in USER_KINDS:
+        return _read_user_table(spark, layout, dataclasses.replace(entry, partitions=values))
+    unsupported(
+        f"from_catalog on a table of kind {entry.kind!r}",
+        "the crawled JSON tables, the Hudi table and Parquet or JSON-lines tables (CreateTable, CTAS)",
+    )
 
 
 def _read_json_table(spark: SparkSession, layout: LakeLayout, entry: TableEntry) -> DataFrame:
@@ -152,6 +182,27 @@ def _read_hudi_table(
 def lake_path(layout: LakeLayout, location: str) -> Path:
     """``s3://bucket/key`` (or a local path) as a folder of the lake; one outside it is refused."""
     return ensure_inside(resolve_location(location, layout.root), layout.root).resolve()
+
+
+def _read_user_table(spark: SparkSession, layout: LakeLayout, entry: TableEntry) -> DataFrame:
+    """A table of Glue's CreateTable or Athena's CTAS: its files, typed as catalogued."""
+    from pyspark.sql import functions as F
+
+    files = [str(f) for f in user_files(layout, entry)]
+    if not files:
+        return spark.createDataFrame([], table_ddl(entry))
+    reader = spark.read.option("basePath", str(entry.path(layout).resolve()))
+    if entry.kind == KIND_PARQUET:
+        df = reader.option("mergeSchema", "true").parquet(*files)
+    else:
+        df = reader.schema(table_ddl(entry)).json(files)
+    # Parquet keeps its own types and folders give strings: cast both to the catalog's.
+    typed = [(c.name, c.type) for c in entry.columns] + [
+        (k, entry.key_type(i)) for i, k in enumerate(entry.partition_keys)
+    ]
+    return df.select(
+        *[F.col(_quoted(name)).cast(spark_type(duck)).alias(name) for name, duck in typed]
+    )
 
 
 def s3_paths(layout: LakeLayout, paths: Sequence[str] | str) -> list[str]:
