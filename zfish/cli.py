@@ -775,6 +775,13 @@ def job_run_cmd(settings: Settings, script: str, arguments: tuple[str, ...]) -> 
     help="Largest request body accepted (MiB).",
 )
 @click.option("--log-requests", is_flag=True, help="Log every request to stderr.")
+@click.option(
+    "--warm-jobs/--no-warm-jobs",
+    default=True,
+    show_default=True,
+    help="Run Glue job runs in one Spark driver kept warm (started at the first CreateJob); "
+    "--no-warm-jobs: a new spark-submit per run.",
+)
 @shared_options
 @handle_errors
 def serve_cmd(
@@ -786,8 +793,9 @@ def serve_cmd(
     region: str,
     max_body_mb: int,
     log_requests: bool,
+    warm_jobs: bool,
 ) -> None:
-    """Serve the lake as an AWS endpoint (S3, STS) until Ctrl-C or SIGTERM.
+    """Serve the lake as an AWS endpoint (S3, STS, Glue, Athena) until Ctrl-C or SIGTERM.
 
     A bucket is a top-level folder of --lake and an object a file, so what the
     aws CLI, boto3, awswrangler or Spark's s3a write there is what `zfish crawl`
@@ -803,6 +811,7 @@ def serve_cmd(
         credentials=CredentialStore.single(access_key, secret_key),
         region=region,
         max_body_bytes=max_body_mb * 1024 * 1024,
+        warm_jobs=warm_jobs,
     )
     run(context, host, port, log_requests=log_requests, warn=lambda m: note(f"warning: {m}"))
 

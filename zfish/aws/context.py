@@ -62,6 +62,8 @@ class EndpointContext:
     stopping: threading.Event = field(default_factory=threading.Event)
     # The catalog file: Athena queries share it, Glue crawls take it alone.
     catalog_lock: SharedLock = field(default_factory=SharedLock)
+    # Glue job runs in one warm Spark driver (zfish.warmjob) instead of a spark-submit each.
+    warm_jobs: bool = True
     # Called once when the server stops (services close their stores here).
     on_close: list[Callable[[], None]] = field(default_factory=list)
 

@@ -33,6 +33,7 @@ from zfish.catalog import crawler
 from zfish.catalog import glue as catalog
 from zfish.exceptions import AwsApiError, CatalogError, ValidationError, ZfishError
 from zfish.settings import DATABASE, TABLE_NAME, resolve_location
+from zfish.warmjob import WarmDriver, WarmRun
 
 MAX_RESULTS = 100
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
@@ -147,7 +148,10 @@ class Glue:
         self.crawlers = Records(root, "glue", "crawlers")
         self.jobs = Records(root, "glue", "jobs")
         self.runs = Records(root, "glue", "job-runs")
-        self._processes: dict[str, subprocess.Popen[str]] = {}
+        self._processes: dict[str, subprocess.Popen[str] | WarmRun] = {}
+        self._warm = WarmDriver(context.layout) if context.warm_jobs else None
+        if self._warm is not None:
+            context.on_close.append(self._warm.close)
         # A server killed mid-crawl or mid-run left them RUNNING: they are not.
         with self.crawlers.lock:
             for record in self.crawlers.items.values():
@@ -798,7 +802,15 @@ class Glue:
                 "LastModifiedOn": time.time(),
             }
             self.jobs.save()
+        if self._warm is not None:
+            # Warm up in the background, so the first run finds a driver (or one nearly up).
+            threading.Thread(target=self._warm_up, name="warm-driver", daemon=True).start()
         return {"Name": name}
+
+    def _warm_up(self) -> None:
+        assert self._warm is not None
+        with contextlib.suppress(ZfishError, OSError):  # a run then says what is missing
+            self._warm.start()
 
     def get_job(self, call: Call) -> dict[str, Any]:
         name = str(call.params["JobName"])
@@ -887,20 +899,28 @@ class Glue:
         started = time.time()
         try:
             script = self._script(str(job["Command"]["ScriptLocation"]), run_id)
-            process = jobrun.start(
-                script,
-                arguments,
-                self.layout,
-                job_name=str(self.runs.items[run_id]["JobName"]),
-                run_id=run_id,
-                capture=True,
-            )
+            job_name = str(self.runs.items[run_id]["JobName"])
+            process: subprocess.Popen[str] | WarmRun | None = None
+            if self._warm is not None:
+                # A driver still starting is waited for: a cold start would cost as much.
+                self._warm.start()
+                if self._warm.wait_ready():
+                    process = self._warm.try_run(
+                        script,
+                        arguments,
+                        job_name=job_name,
+                        run_id=run_id,
+                        log=script.with_name("output.log"),
+                    )
+            if process is None:  # no warm driver, or it is busy with another run
+                process = jobrun.start(
+                    script, arguments, self.layout, job_name=job_name, run_id=run_id, capture=True
+                )
             self._processes[run_id] = process
             with self.runs.lock:
                 # A stop that came while the run was STARTING finds no process: stop it here.
                 if self.runs.items[run_id]["JobRunState"] == "STOPPING":
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(process.pid, signal.SIGTERM)
+                    _stop(process)
                 else:
                     self.runs.items[run_id].update(
                         JobRunState="RUNNING", LastModifiedOn=time.time()
@@ -987,10 +1007,18 @@ class Glue:
             self._set_run(run_id, JobRunState="STOPPING")
             process = self._processes.get(run_id)
             if process is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
+                _stop(process)
             stopped.append({"JobName": name, "JobRunId": run_id})
         return {"SuccessfulSubmissions": stopped, "Errors": errors}
+
+
+def _stop(process: subprocess.Popen[str] | WarmRun) -> None:
+    """End a run: its spark-submit's process group, or the warm driver it runs in."""
+    if isinstance(process, WarmRun):
+        process.stop()
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
 
 
 def service(context: EndpointContext) -> Service:
