@@ -6,8 +6,8 @@ over a Unix socket, one JSON request per connection: the script, its
 runs as ``__main__`` with ``runpy`` in a fresh namespace. The session it
 gets from ``SparkSession.builder.getOrCreate()`` (or ``SparkContext()``,
 through the ``awsglue`` shim) is the warm one, and ``stop()`` is a no-op
-while it runs, so the next run finds it still up. Not run by anything but
-``spark-submit``.
+while it runs, so the next run finds it still up. Run by ``spark-submit``
+through a one-line launcher that imports it.
 """
 
 from __future__ import annotations
@@ -127,6 +127,3 @@ def main() -> None:
             stream.write((json.dumps({"exit_code": code}) + "\n").encode())
             stream.flush()
 
-
-if __name__ == "__main__":
-    main()

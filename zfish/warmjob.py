@@ -93,7 +93,10 @@ class WarmDriver:
 
             self.socket_path.unlink(missing_ok=True)
             bundle = jars.hudi_bundle()
-            script = Path(__file__).with_name("warm_driver.py")
+            # A launcher outside the package: run as a script, zfish/warm_driver.py would put
+            # zfish/ first on sys.path, where zfish's own hudi/ would shadow hudi-rs's.
+            script = self._folder / "warm_driver_main.py"
+            script.write_text("from zfish.warm_driver import main\n\nmain()\n")
             env = jobrun.environment(self.layout, bundle)
             env["ZFISH_WARM_SOCKET"] = str(self.socket_path)
             self._bundle = bundle
