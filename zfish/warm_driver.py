@@ -126,4 +126,3 @@ def main() -> None:
             code = run_one(spark, request)
             stream.write((json.dumps({"exit_code": code}) + "\n").encode())
             stream.flush()
-
