@@ -638,16 +638,28 @@ def load_databases(layout: LakeLayout) -> dict[str, Database]:
     if not layout.catalog_db.exists():
         return {}
     with connect(layout, read_only=True) as con:
-        try:
-            rows = con.execute(
-                f"SELECT name, description, location_uri, parameters, created_at "
-                f"FROM {META}.databases ORDER BY name"
-            ).fetchall()
-        except duckdb.CatalogException:  # a catalog from before databases were kept
-            rows = []
+        return _databases(con)
+
+
+def _databases(con: duckdb.DuckDBPyConnection) -> dict[str, Database]:
+    try:
+        rows = con.execute(
+            f"SELECT name, description, location_uri, parameters, created_at "
+            f"FROM {META}.databases ORDER BY name"
+        ).fetchall()
+    except duckdb.CatalogException:  # a catalog from before databases were kept
+        rows = []
     found = {r[0]: Database(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows}
     found.setdefault(DATABASE, Database(DATABASE, "zfish: the study's catalog"))
     return found
+
+
+def load_catalog(layout: LakeLayout) -> dict[str, dict[str, TableEntry]]:
+    """Database -> table -> entry for every database, read in one connection."""
+    if not layout.catalog_db.exists():
+        return {}
+    with connect(layout, read_only=True) as con:
+        return {name: load(con, name) for name in _databases(con)}
 
 
 def database_recorded(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -115,7 +115,7 @@ def run_query(
         )
     tree = trees[0]
     _check_read_only(sql, tree)
-    catalog = _load_catalog(layout)
+    catalog = glue.load_catalog(layout)
     if not any(catalog.values()):
         raise QueryError(
             f"the catalog at {layout.catalog_db} is empty or missing: run `zfish crawl` first"
@@ -178,11 +178,6 @@ def _check_read_only(sql: str, tree: exp.Expr) -> None:
 
 def _cte_names(tree: exp.Expr) -> set[str]:
     return {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-
-
-def _load_catalog(layout: LakeLayout) -> dict[str, dict[str, glue.TableEntry]]:
-    """Database -> table -> entry, for every database of the catalog."""
-    return {name: glue.load_tables(layout, name) for name in glue.load_databases(layout)}
 
 
 def _resolve_tables(
