@@ -92,11 +92,14 @@ def _round_trip(athena: Any, sql: str) -> float:
 
 
 def _serve(root: Path) -> Any:
-    from zfish.aws.context import EndpointContext
-    from zfish.aws.server import create_server
-    from zfish.settings import LakeLayout
+    """``zfish serve`` over the lake in its own process (as users run it: no GIL shared with the clients)."""
+    from benchmarks.bench_s3 import Server, _free_port
 
-    return create_server(EndpointContext(LakeLayout(root=root)), "127.0.0.1", 0).start_in_thread()
+    port = _free_port()
+    zfish = str(Path(sys.executable).parent / "zfish")
+    return Server(
+        [zfish, "--lake", str(root), "serve", "--port", str(port)], f"http://127.0.0.1:{port}"
+    )
 
 
 def _queries(root: Path, label: str, sql: str, repeats: int) -> None:
