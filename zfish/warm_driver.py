@@ -101,8 +101,29 @@ def run_one(spark: SparkSession, request: dict[str, Any]) -> int:
     return code
 
 
+def _exit_with_parent(pid: int) -> None:
+    """End this driver when the server that started it is gone (even SIGKILLed)."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+            time.sleep(2)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main() -> None:
     from zfish.spark import get_spark
+
+    if os.environ.get("ZFISH_WARM_PARENT"):
+        _exit_with_parent(int(os.environ["ZFISH_WARM_PARENT"]))
 
     path = os.environ["ZFISH_WARM_SOCKET"]
     # zfish's own session settings and the Hudi bundle (on the classpath through --jars).

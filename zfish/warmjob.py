@@ -99,6 +99,7 @@ class WarmDriver:
             script.write_text("from zfish.warm_driver import main\n\nmain()\n")
             env = jobrun.environment(self.layout, bundle)
             env["ZFISH_WARM_SOCKET"] = str(self.socket_path)
+            env["ZFISH_WARM_PARENT"] = str(os.getpid())
             self._bundle = bundle
             self._process = subprocess.Popen(
                 jobrun.submit_argv(
