@@ -114,6 +114,10 @@ class LakeLayout:
     def s3_uri(self) -> str:
         return f"s3://{self.bucket}/{self.prefix.strip('/')}"
 
+    def uri_of(self, path: Path) -> str:
+        """The ``s3://bucket/key`` of a path inside the lake (the inverse of resolve_location)."""
+        return f"s3://{path.resolve().relative_to(self.root.resolve()).as_posix()}"
+
     def kind_dir(self, kind: str) -> Path:
         return self.dataset / kind
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,3 +162,37 @@ def serve_process(tmp_path: Path) -> Iterator[ServeProcess]:
         yield served
     finally:
         served.stop()
+
+
+@contextmanager
+def crawled_lake_server(study: Path, root: Path) -> Iterator[Live]:
+    """A lake with the study up to 2025-05-10, crawled, behind a live endpoint in this process."""
+    from datetime import date
+
+    from zfish.catalog import crawler
+    from zfish.lake.upload import upload
+
+    layout = LakeLayout(root=root)
+    upload(study, layout, date(2025, 5, 10), show_progress=False)
+    crawler.crawl(layout)
+    running = start_in_thread(root)
+    try:
+        yield Live(running.url, running.context.layout, root.parent / "aws-home")
+    finally:
+        running.stop()
+
+
+def athena_query(
+    live: Live, sql: str, database: str = "zebra_fish_demo", polls: int = 1200
+) -> tuple[str, dict[str, Any]]:
+    """Run one statement through Athena's API; its id and final QueryExecution."""
+    athena = live.client("athena")
+    query_id = athena.start_query_execution(
+        QueryString=sql, QueryExecutionContext={"Database": database}
+    )["QueryExecutionId"]
+    for _ in range(polls):  # every 50 ms
+        execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        if execution["Status"]["State"] not in ("QUEUED", "RUNNING"):
+            return query_id, dict(execution)
+        time.sleep(0.05)
+    raise AssertionError(f"query {sql!r} did not finish")

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.aws.conftest import KEY, REGION, SECRET, Live, start_in_thread
-from zfish.catalog import crawler
+from tests.aws.conftest import KEY, REGION, SECRET, Live, athena_query, crawled_lake_server
 from zfish.catalog import glue as catalog
 from zfish.catalog.query import run_query
-from zfish.lake.upload import upload
-from zfish.settings import LakeLayout
 
 DB = "zebra_fish_demo"
 SQL = (
@@ -27,15 +22,10 @@ SQL = (
 
 @pytest.fixture(scope="module")
 def lake(default_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    root = tmp_path_factory.mktemp("athena-writes") / "lake"
-    layout = LakeLayout(root=root)
-    upload(default_study, layout, date(2025, 5, 10), show_progress=False)
-    crawler.crawl(layout)
-    running = start_in_thread(root)
-    try:
-        yield Live(running.url, running.context.layout, root.parent / "aws-home")
-    finally:
-        running.stop()
+    with crawled_lake_server(
+        default_study, tmp_path_factory.mktemp("athena-writes") / "lake"
+    ) as live:
+        yield live
 
 
 @pytest.fixture
@@ -47,16 +37,7 @@ def session(lake: Live, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def _athena(live: Live, sql: str, database: str = DB) -> dict[str, Any]:
-    athena = live.client("athena")
-    query_id = athena.start_query_execution(
-        QueryString=sql, QueryExecutionContext={"Database": database}
-    )["QueryExecutionId"]
-    for _ in range(1200):
-        execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
-        if execution["Status"]["State"] not in ("QUEUED", "RUNNING"):
-            return dict(execution)
-        time.sleep(0.05)
-    raise AssertionError(f"query {sql!r} did not finish")
+    return athena_query(live, sql, database, polls=1200)[1]
 
 
 def _rows(live: Live, sql: str, database: str = DB) -> list[tuple[Any, ...]]:

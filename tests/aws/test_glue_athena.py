@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.aws.conftest import KEY, REGION, SECRET, Live, start_in_thread
+from tests.aws.conftest import (
+    KEY,
+    REGION,
+    SECRET,
+    Live,
+    athena_query,
+    crawled_lake_server,
+    start_in_thread,
+)
 from zfish.catalog import crawler
 from zfish.catalog.query import run_query
 from zfish.lake.upload import upload
@@ -25,15 +33,10 @@ DB = "zebra_fish_demo"
 @pytest.fixture(scope="module")
 def lake(default_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """A crawled lake (data up to 2025-05-10) behind a live endpoint, shared by this module's readers."""
-    root = tmp_path_factory.mktemp("glue-athena") / "lake"
-    layout = LakeLayout(root=root)
-    upload(default_study, layout, date(2025, 5, 10), show_progress=False)
-    crawler.crawl(layout)
-    running = start_in_thread(root)
-    try:
-        yield Live(running.url, running.context.layout, root.parent / "aws-home")
-    finally:
-        running.stop()
+    with crawled_lake_server(
+        default_study, tmp_path_factory.mktemp("glue-athena") / "lake"
+    ) as live:
+        yield live
 
 
 def _code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
@@ -41,16 +44,7 @@ def _code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
 
 
 def _athena(live: Live, sql: str) -> tuple[str, dict[str, Any]]:
-    athena = live.client("athena")
-    query_id = athena.start_query_execution(
-        QueryString=sql, QueryExecutionContext={"Database": DB}
-    )["QueryExecutionId"]
-    for _ in range(600):
-        execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
-        if execution["Status"]["State"] not in ("QUEUED", "RUNNING"):
-            return query_id, execution
-        time.sleep(0.05)
-    raise AssertionError(f"query {sql!r} did not finish")
+    return athena_query(live, sql, DB, polls=600)
 
 
 def test_tables_and_partitions_as_a_crawler_registers_them(lake: Live) -> None:

@@ -284,7 +284,7 @@ class Athena:
             # Athena lists what a CTAS or UNLOAD wrote in a manifest; awswrangler reads it.
             folder = "tables/" if result.statement == writes.CTAS else ""
             manifest = f"{output}/{folder}{query_id}-manifest.csv"
-            lines = "".join(self._s3_uri(path) + "\n" for path in result.files)
+            lines = "".join(self.layout.uri_of(path) + "\n" for path in result.files)
             atomic_write_bytes(resolve_location(manifest, self.layout.root), lines.encode())
             fields["DataManifestLocation"] = manifest
         empty = pa.table({})
@@ -308,10 +308,6 @@ class Athena:
             UpdateCount=result.rows,
             **fields,
         )
-
-    def _s3_uri(self, path: Any) -> str:
-        relative = path.resolve().relative_to(self.layout.root.resolve())
-        return f"s3://{relative.as_posix()}"
 
     def _scanned(self, sql: str) -> int:
         """Bytes of the tables the statement names (Athena reports what it read)."""

@@ -254,13 +254,9 @@ class Glue:
         except ZfishError as exc:
             raise AwsApiError("InternalServiceException", str(exc), status=500) from exc
 
-    def _uri(self, path: Path) -> str:
-        relative = path.resolve().relative_to(self.layout.root.resolve())
-        return f"s3://{relative.as_posix()}"
-
     def _location(self, entry: catalog.TableEntry) -> str:
         if entry.kind in catalog.USER_KINDS:
-            return self._uri(entry.path(self.layout)) + "/"
+            return self.layout.uri_of(entry.path(self.layout)) + "/"
         return f"s3://{self.layout.bucket}/{self.layout.prefix}/{entry.location}/"
 
     def _descriptor(self, entry: catalog.TableEntry, location: str) -> dict[str, Any]:
