@@ -22,6 +22,8 @@ DAY  ?=
 SEED ?= 42
 UNTIL ?= $(DAY)
 BENCH_ARGS ?=
+# make test's pytest workers (pytest-xdist): two fit these 2-core machines and 24 GiB.
+TEST_WORKERS ?= 2
 WRITER ?=
 
 .PHONY: help check-python check-java venv bundle simulate generate upload crawl etl serve walkthrough lint test bench notebooks clean distclean
@@ -107,7 +109,7 @@ lint: $(STAMP) ## ruff + mypy (strict on the package)
 test: $(STAMP) check-java lint ## Lint, get the Hudi bundle, run the whole test suite (Spark, JVM Hudi, notebooks)
 	@# Offline, the JVM Hudi tests skip and say why; on CI (CI=true) a missing bundle fails.
 	@$(ZFISH) bundle >/dev/null || [ -z "$$CI$$ZFISH_REQUIRE_HUDI_BUNDLE" ]
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 bench: $(STAMP) ## Benchmarks: ratios against baselines measured in the same run (BENCH_ARGS=--quick)
 	$(PY) -m benchmarks $(BENCH_ARGS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -13,6 +13,37 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from zfish.ml.notebooks import SmallLake
+
+
+def _group(nodeid: str) -> str:
+    """The worker unit of a test: its module, or all of tests/trino (one Trino per run)."""
+    module = nodeid.split("::", 1)[0]
+    return "tests/trino" if module.startswith("tests/trino/") else module
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules holding slow tests first: a 5-minute test started last leaves the other worker idle."""
+    slow: dict[str, int] = {}
+    for item in items:
+        group = _group(item.nodeid)
+        slow[group] = slow.get(group, 0) + (item.get_closest_marker("slow") is not None)
+    order = {group: rank for rank, group in enumerate(slow)}
+    items.sort(key=lambda item: (-slow[_group(item.nodeid)], order[_group(item.nodeid)]))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``make test``'s two workers (pytest-xdist) take whole groups (``_group``).
+
+    A module's tests then share one build of its module fixtures. (xdist's own
+    ``--dist loadgroup`` markers do not reach its scheduler under pytest 9.2.)
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    return GroupScheduling(config, log)
 
 
 @functools.cache
