@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 from sqlglot import exp
 from sqlglot.errors import UnsupportedError
 
-from zfish.catalog import dialect, glue
+from zfish.catalog import dialect, glue, macros
 from zfish.catalog.dialect import CATALOG, PSEUDO_MTIME, PSEUDO_PATH, PSEUDO_SIZE, fail
 from zfish.exceptions import AthenaQueryError, QueryError
 from zfish.settings import DATABASE, TABLE_NAME, LakeLayout
@@ -58,6 +58,9 @@ _PASSTHROUGH = {
     "every": "BOOL_AND",
     "map_values": "MAP_VALUES",
     "json_array_length": "JSON_ARRAY_LENGTH",
+    "geometric_mean": "GEOMEAN",
+    "histogram": "HISTOGRAM",
+    "map_concat": "MAP_CONCAT",
 }
 _FILES_TABLE = "_zfish_files"
 _TIME_TRAVEL_NOTE = (
@@ -139,6 +142,7 @@ def run_query(
             translated = dialect.translate(typed)
         except UnsupportedError as exc:
             raise fail("NOT_SUPPORTED", None, f"zfish cannot emulate this: {exc}") from None
+        macros.install(con, translated)
         allowed = [layout.dataset.resolve()] + [
             s.entry.path(layout).resolve() for s in plan.sources if s.entry.kind in glue.USER_KINDS
         ]
@@ -147,7 +151,8 @@ def run_query(
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         try:
-            result = con.sql(translated).to_arrow_table()
+            relation = con.sql(translated)
+            result = _json_typed(relation.to_arrow_table(), [str(t) for t in relation.types])
         except duckdb.Error as exc:
             raise _athena_error(sql, tree, exc, translated) from None
     finally:
@@ -158,6 +163,15 @@ def run_query(
         as_of_instant=", ".join(instants) if instants else None,
         notes=tuple(plan.notes),
     )
+
+
+def _json_typed(table: pa.Table, types: list[str]) -> pa.Table:
+    """Columns DuckDB types JSON as Arrow's JSON extension type (Trino's ``json``, not varchar)."""
+    for i, kind in enumerate(types):
+        if kind == "JSON" and pa.types.is_string(table.schema.field(i).type):
+            values = pa.ExtensionArray.from_storage(pa.json_(), table.column(i).combine_chunks())
+            table = table.set_column(i, pa.field(table.schema.field(i).name, pa.json_()), values)
+    return table
 
 
 def _check_read_only(sql: str, tree: exp.Expr) -> None:
@@ -265,6 +279,8 @@ def _check_functions(sql: str, tree: exp.Expr) -> None:
         name = str(func.this).lower()
         if name in _PASSTHROUGH:
             func.set("this", _PASSTHROUGH[name])
+            continue
+        if name in dialect.TRINO_FUNCTIONS:
             continue
         raise fail(
             "FUNCTION_NOT_FOUND",
@@ -453,6 +469,15 @@ def _null_pseudo_columns(tree: exp.Expr, alias: str) -> None:
 
 _COLUMN_RE = re.compile(r'Referenced column "([^"]+)" not found')
 _FUNCTION_RE = re.compile(r"(?:Scalar|Aggregate|Table) Function with name (\w+) does not exist")
+# A macro's Trino error (zfish.catalog.macros.zf_fail): '<ERROR_NAME>: <message>' as an integer.
+_NAMED_RE = re.compile(r"Could not convert string '([A-Z][A-Z_]+): (.*)' to INT32")
+# DuckDB's binder errors that name a mistake Trino names too.
+_BINDER_ERRORS = {
+    "must appear in the GROUP BY clause": "EXPRESSION_NOT_AGGREGATE",
+    "Ambiguous reference to column": "AMBIGUOUS_NAME",
+    "Could not choose a best candidate function": "TYPE_MISMATCH",
+    "Cannot mix values of type": "TYPE_MISMATCH",
+}
 _ARGS_RE = re.compile(r"No function matches the given name and argument types '(\w+)\(([^']*)\)'")
 
 
@@ -489,10 +514,25 @@ def _athena_error(sql: str, tree: exp.Expr, exc: duckdb.Error, translated: str) 
             f"{text.removeprefix('IO Error: ')}: a file of the table was deleted while the query "
             "read it; run the query again (crawl first if partitions were removed)",
         )
+    if (match := _NAMED_RE.search(text)) is not None:
+        return fail(match.group(1), None, match.group(2))
+    if isinstance(exc, duckdb.OutOfRangeException) or (
+        isinstance(exc, duckdb.ConversionException)
+        and "out of range for the destination type" in text
+    ):
+        detail = text.removeprefix("Out of Range Error: ").removeprefix("Conversion Error: ")
+        return fail("NUMERIC_VALUE_OUT_OF_RANGE", None, detail)
     if isinstance(exc, duckdb.ConversionException):
         return fail("INVALID_CAST_ARGUMENT", None, text.removeprefix("Conversion Error: "))
     if "Division by zero" in text:
         return fail("DIVISION_BY_ZERO", None, "Division by zero")
+    for marker, code in _BINDER_ERRORS.items():
+        if marker in text:
+            return fail(code, None, text.removeprefix("Binder Error: "))
+    if isinstance(exc, duckdb.InvalidInputException):
+        # A function refused its arguments (a bad pattern group, duplicate map keys, a date
+        # text its format does not match...): Trino's INVALID_FUNCTION_ARGUMENT.
+        return fail("INVALID_FUNCTION_ARGUMENT", None, text.removeprefix("Invalid Input Error: "))
     return fail(
         "GENERIC_INTERNAL_ERROR",
         None,
