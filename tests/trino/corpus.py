@@ -836,7 +836,6 @@ _TZ = (
     "DuckDB's TIMESTAMPTZ holds an instant, not its zone: zfish answers in UTC where Trino "
     "keeps the zone (or offset) it was given"
 )
-_MAP_LAMBDA = "DuckDB has no lambdas over maps (map_filter, transform_values, transform_keys)"
 KNOWN: dict[str, str] = {
     "avg_double": (
         "a sum of 885 doubles depends on the order they are added in, which varies between "
@@ -850,26 +849,6 @@ KNOWN: dict[str, str] = {
         "the oracle's Trino reads a JSON-lines copy of the outcomes objects (see the README), "
         "whose sizes differ from the one-line arrays zfish and Athena read"
     ),
-    "decimal_sum_avg": "avg of a decimal is a decimal in Trino, a double in zfish",
-    "typeof_collections": (
-        "typeof names literal element types varchar(1) and unnamed row fields in Trino; zfish "
-        "says varchar and names DuckDB's fields"
-    ),
-    "power_sqrt_ln": "cbrt(27e0) is 3.0000000000000004 in DuckDB's libm, 3.0 in Java",
-    "nan_infinity": "nan() = nan() is true in DuckDB (NaN equals itself there), false in Trino",
-    "null_string_concat": (
-        "Trino types 'a' || NULL as an array (the untyped NULL picks array concatenation); "
-        "zfish as varchar"
-    ),
-    "upper_lower_unicode": "upper('straße') keeps ß in Java; DuckDB's utf8proc makes it ẞ",
-    "array_sort_lambda": "DuckDB's list_sort takes no comparator lambda",
-    "map_filter_transform": _MAP_LAMBDA,
-    "transform_keys": _MAP_LAMBDA,
-    "zip_with": "zip_with is not translated (no DuckDB function pairs two lists with a lambda)",
-    "unnest_map": "DuckDB's UNNEST takes one list, not a map",
-    "unnest_map_ordinality": "DuckDB's UNNEST takes one list, not a map",
-    "unnest_two_arrays": "DuckDB's UNNEST in FROM takes one list, not several zipped",
-    "unnest_rows": "UNNEST of an array of rows does not spread the row's fields into columns",
     "from_iso8601_with_offset": _TZ,
     "from_iso8601_offset_text": _TZ,
     "at_time_zone": _TZ,
@@ -877,15 +856,6 @@ KNOWN: dict[str, str] = {
     "timestamp_literal_zone": _TZ,
     "with_timezone": _TZ,
     "cast_timestamp_tz_to_timestamp": _TZ,
-    "parse_datetime": "parse_datetime's Joda-Time pattern is not translated (format_datetime's is)",
-    "from_iso8601_date": "ISO week dates (2025-W19-6) are not parsed",
-    "json_array_length_contains": "json_array_get is not translated",
-    "json_format_parse": (
-        "Trino refuses CAST(json object AS varchar) and sorts object keys; zfish casts the "
-        "text as it is"
-    ),
-    "json_cast_to_json": "CAST(varchar AS json) quotes the text in Trino; DuckDB parses it",
-    "case_type_coercion": "typeof of a CASE mixing integer and decimal: decimal(11,1) in Trino",
     "joined_typeof_columns": (
         "Trino's Hudi connector reads the table's timestamp as timestamp(9); zfish says timestamp"
     ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.spark
 
 MIN_CASES = 250
+README = Path(__file__).resolve().parents[2] / "README.md"
+README_MARKER = "<!-- trino-known-differences: KNOWN in tests/trino/corpus.py -->"
 GOAL = 0.95  # issue 16: at least 95% of the corpus identical to Trino
 # What KNOWN admits; the per-case tests hold the share to exactly this.
 EXPECTED_SHARE = (len(CASES) - len(KNOWN)) / len(CASES)
@@ -48,6 +51,22 @@ def outcomes(trino: Oracle, small_lake: SmallLake) -> dict[str, tuple[d.Outcome,
     return paired
 
 
+def test_the_readme_lists_exactly_the_known_differences() -> None:
+    """The README's known differences are KNOWN's, each with its reason, and its share is KNOWN's."""
+    text = README.read_text()
+    section = text[text.index(README_MARKER) :].split("\n\n")
+    listed = {
+        line[3 : line.index("`:", 3)]: line[line.index("`:", 3) + 3 :]
+        for line in section[1].splitlines()
+        if line.startswith("- `")
+    }
+    assert set(listed) == set(KNOWN)
+    for name, reason in KNOWN.items():
+        assert listed[name].startswith(reason), (name, listed[name], reason)
+    identical = len(CASES) - len(KNOWN)
+    assert f"{len(CASES)} cases, **{identical} ({EXPECTED_SHARE:.1%})" in section[0]
+
+
 def test_the_corpus_is_large_named_uniquely_and_knows_its_differences() -> None:
     names = [name for name, _, _ in CASES]
     assert len(names) >= MIN_CASES
@@ -70,12 +89,6 @@ def test_the_share_identical_is_what_known_admits(
     assert _share(outcomes) == EXPECTED_SHARE
 
 
-@pytest.mark.xfail(
-    EXPECTED_SHARE < GOAL,
-    strict=True,
-    reason=f"issue 16's goal is not reached yet: {EXPECTED_SHARE:.1%} identical, "
-    f"{len(KNOWN)} known differences (README, KNOWN in tests/trino/corpus.py)",
-)
 def test_at_least_95_percent_identical(outcomes: dict[str, tuple[d.Outcome, d.Outcome]]) -> None:
     assert _share(outcomes) >= GOAL
 

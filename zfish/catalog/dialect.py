@@ -32,12 +32,23 @@ query corpus:
   rejects maps).
 * Integer division truncates (``5 / 2`` is 2): sqlglot does this once the
   operands are typed, which is why every statement is typed first.
+* Lambdas DuckDB has no function for: ``map_filter``, ``transform_values`` and
+  ``transform_keys`` over ``map_entries``; ``zip_with`` over the positions of
+  the longer array; ``array_sort`` with a comparator by counting, for each
+  element, the elements the comparator puts before it.
+* UNNEST in FROM of several arrays (zipped, padded with NULL), of a map and of
+  an array of rows (a column per field), with or without ORDINALITY, as a
+  subquery of DuckDB ``unnest`` calls.
+* Trino's types where DuckDB's differ: ``avg`` of a decimal, CASE mixing
+  integers and decimals, VALUES columns (the common type of every row),
+  ``'a' || NULL`` (an array), ``typeof`` of constructors.
 
 Unnamed result columns are called ``_col0``, ``_col1``... as in Trino.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -358,14 +369,69 @@ def numeric(node: exp.Expr) -> Numeric | None:
         return Numeric("integer" if abs(int(text)) <= 2**31 - 1 else "bigint")
     if isinstance(node, exp.Neg):
         return numeric(node.this)
-    if isinstance(node, (exp.Column, exp.Cast, exp.Count)):
+    if isinstance(node, exp.Column):
+        rows = [v for v in _values_column(node) if not isinstance(v, exp.Null)]
+        return (_supertype([numeric(v) for v in rows]) if rows else None) or _declared(node)
+    if isinstance(node, (exp.Cast, exp.Count)):
         return _declared(node)
+    if isinstance(node, (exp.Case, exp.If)):
+        return _supertype([numeric(b) for b in _branches(node)])
     if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)):
         left, right = numeric(node.this), numeric(node.expression)
         if left is None or right is None:
             return None
         return _combine(node, left, right)
     return None
+
+
+def _branches(node: exp.Case | exp.If) -> list[exp.Expr]:
+    """The values a CASE (or IF) can take, its NULL branches left out (they take any type)."""
+    ifs = [node] if isinstance(node, exp.If) else list(node.args.get("ifs") or [])
+    values = [i.args.get("true") for i in ifs]
+    values.append(node.args.get("false") if isinstance(node, exp.If) else node.args.get("default"))
+    return [v for v in values if v is not None and not isinstance(v, exp.Null)]
+
+
+def _supertype(kinds: list[Numeric | None]) -> Numeric | None:
+    """Trino's common type of numeric values (integer and decimal(2,1): decimal(11,1))."""
+    if not kinds or any(k is None for k in kinds):
+        return None
+    known = [k for k in kinds if k is not None]
+    names = {k.kind for k in known}
+    if "double" in names:
+        return Numeric("double")
+    if "real" in names:
+        return Numeric("real")
+    if "decimal" not in names:
+        return Numeric("bigint" if "bigint" in names else "integer")
+    decimals = [k.as_decimal() for k in known]
+    scale = max(d.scale for d in decimals)
+    whole = max(d.precision - d.scale for d in decimals)
+    return Numeric("decimal", min(38, whole + scale), scale)
+
+
+def _values_column(column: exp.Column) -> list[exp.Expr]:
+    """The values of a ``(VALUES ...) AS t(x)`` column, row by row ([] for any other column).
+
+    sqlglot types a VALUES column from its first row only (and 1.5 as a double);
+    Trino types it as the common type of every row's value.
+    """
+    select = column.find_ancestor(exp.Select)
+    if select is None or not column.table:
+        return []
+    sources = [select.args.get("from_"), *(select.args.get("joins") or [])]
+    for source in sources:
+        values = source.this if source is not None else None
+        if not isinstance(values, exp.Values) or values.alias != column.table:
+            continue
+        alias = values.args.get("alias")
+        names = [c.name for c in alias.columns] if alias is not None else []
+        if column.name not in names:
+            return []
+        at = names.index(column.name)
+        rows = [r.expressions if isinstance(r, exp.Tuple) else [r] for r in values.expressions]
+        return [r[at] for r in rows if at < len(r)]
+    return []
 
 
 def _combine(node: exp.Expr, left: Numeric, right: Numeric) -> Numeric:
@@ -415,6 +481,8 @@ def _trino_type_name(node: exp.Expr) -> str | None:
         return "unknown"
     if isinstance(node, exp.Boolean):
         return "boolean"
+    if isinstance(node, (exp.Array, exp.Map, exp.Struct)):
+        return _constructor_type_name(node)
     kind = numeric(node)
     if kind is not None and not isinstance(node, exp.Column):
         return kind.name
@@ -432,6 +500,34 @@ def _trino_type_name(node: exp.Expr) -> str | None:
     if node.type is not None and not node.type.is_type(exp.DType.UNKNOWN):
         return _type_sql(node.type)
     return None
+
+
+def _common_name(names: list[str | None]) -> str | None:
+    """The one type of a constructor's elements (varchar(n)s: the longest), None if unsure."""
+    if not names or any(n is None for n in names):
+        return None
+    widths = [re.fullmatch(r"varchar\((\d+)\)", n or "") for n in names]
+    if all(widths):
+        return f"varchar({max(int(w.group(1)) for w in widths if w)})"
+    return names[0] if len(set(names)) == 1 else None
+
+
+def _constructor_type_name(node: exp.Array | exp.Map | exp.Struct) -> str | None:
+    """typeof of ARRAY[...], map(ARRAY[...], ARRAY[...]) and ROW(...) literals, as Trino names it."""
+    if isinstance(node, exp.Array):
+        element = _common_name([_trino_type_name(e) for e in node.expressions])
+        return f"array({element})" if element else None
+    if isinstance(node, exp.Map):
+        keys, values = node.args.get("keys"), node.args.get("values")
+        if not isinstance(keys, exp.Array) or not isinstance(values, exp.Array):
+            return None
+        key = _common_name([_trino_type_name(e) for e in keys.expressions])
+        value = _common_name([_trino_type_name(e) for e in values.expressions])
+        return f"map({key}, {value})" if key and value else None
+    if any(isinstance(e, (exp.PropertyEQ, exp.Alias)) for e in node.expressions):
+        return None
+    fields = [_trino_type_name(e) for e in node.expressions]
+    return f"row({', '.join(f for f in fields if f)})" if all(fields) else None
 
 
 def _type_sql(kind: exp.DataType) -> str | None:
@@ -529,10 +625,22 @@ _ANONYMOUS_MACROS = {
     "contains_sequence": "ZF_CONTAINS_SEQUENCE",
     "json_size": "ZF_JSON_SIZE",
     "json_exists": "ZF_JSON_EXISTS",
+    "json_array_get": "ZF_JSON_ARRAY_GET",
 }
 # Trino functions sqlglot has no expression for and _fix_trino translates.
 TRINO_FUNCTIONS = frozenset(
-    {*_ANONYMOUS_MACROS, "any_match", "all_match", "none_match", "to_iso8601", "format_datetime"}
+    {
+        *_ANONYMOUS_MACROS,
+        "any_match",
+        "all_match",
+        "none_match",
+        "to_iso8601",
+        "format_datetime",
+        "map_filter",
+        "transform_values",
+        "transform_keys",
+        "zip_with",
+    }
 )
 # Trino functions taking one array and one lambda, as DuckDB list reductions.
 _MATCHES = {"any_match": "LIST_BOOL_OR", "all_match": "LIST_BOOL_AND", "none_match": "LIST_BOOL_OR"}
@@ -546,6 +654,7 @@ _CLASS_MACROS: dict[type[exp.Expr], str] = {
     exp.ArrayIntersect: "ZF_ARRAY_INTERSECT",
     exp.WidthBucket: "ZF_WIDTH_BUCKET",
     exp.StrToMap: "ZF_SPLIT_TO_MAP",
+    exp.JSONArrayContains: "ZF_JSON_ARRAY_CONTAINS",
 }
 # A JSON path's SQL/JSON mode (lax, strict): DuckDB's paths have none.
 _PATH_MODE = re.compile(r"^(lax|strict)\s+(?=\$)")
@@ -580,6 +689,48 @@ def _fix_trino(node: exp.Expr) -> exp.Expr:
                 None,
                 f"'{unit.lower()}' is not a valid DATE field",
             )
+    lambdas = _fix_lambdas(node)
+    if lambdas is not node:
+        return lambdas
+    if isinstance(node, exp.Unnest) and isinstance(node.parent, (exp.From, exp.Join)):
+        return _fix_unnest(node)
+    if isinstance(node, exp.Cbrt):
+        return _anon("ZF_CBRT", _cast(node.this, "DOUBLE"))  # Java's cbrt(27) is 3.0, libm's not
+    if isinstance(node, exp.Upper):
+        return _anon("ZF_UPPER", node.this)
+    if isinstance(node, exp.FromISO8601Date):
+        return _anon("ZF_FROM_ISO8601_DATE", node.this)
+    if isinstance(node, exp.ParseDatetime):
+        pattern = node.args.get("format")
+        if isinstance(pattern, exp.Literal) and pattern.is_string:
+            strftime = exp.Literal.string(_joda_to_strftime(str(pattern.this)))
+            return _cast(_anon("STRPTIME", node.this, strftime), "TIMESTAMPTZ")
+        return node
+    if isinstance(node, exp.DPipe) and not node.args.get("safe"):
+        sides = (node.this, node.expression)
+        if any(isinstance(x, exp.Null) for x in sides) and not any(
+            _is(x, exp.DType.ARRAY) or isinstance(x, exp.Array) for x in sides
+        ):
+            # Trino resolves x || NULL (an untyped NULL) to array concatenation: NULL, an array.
+            return _cast(exp.null(), "VARCHAR[]")
+    if isinstance(node, exp.EQ) and not node.meta.get("zfish_fixed"):
+        return _fix_nan_equality(node)
+    if isinstance(node, exp.Avg) and not isinstance(node.parent, exp.Window):
+        averaged = numeric(node.this)
+        if averaged is not None and averaged.kind == "decimal":
+            mean = node.copy()
+            mean.meta["zfish_fixed"] = True  # avg of a decimal(p,s) is a decimal(p,s) in Trino
+            return _cast(mean, f"DECIMAL({averaged.precision}, {averaged.scale})")
+        return node
+    if isinstance(node, (exp.Case, exp.If)) and not node.meta.get("zfish_fixed"):
+        common = numeric(node)
+        if common is not None and common.kind == "decimal":
+            branches = [numeric(b) for b in _branches(node)]
+            if any(b is not None and b.kind != "decimal" for b in branches):
+                mixed = node.copy()
+                mixed.meta["zfish_fixed"] = True
+                return _cast(mixed, f"DECIMAL({common.precision}, {common.scale})")
+        return node
     if isinstance(node, exp.GenerateSeries):
         step = node.args.get("step")
         if isinstance(step, exp.Literal) and str(step.this) == "0":
@@ -827,6 +978,13 @@ def _fix_cast(node: exp.Cast) -> exp.Expr:
     """CAST and TRY_CAST as Trino casts: doubles as text, rounding, strict integer text."""
     source, target = node.this, node.args["to"]
     to = target.this
+    text = _is(source, exp.DType.VARCHAR, exp.DType.TEXT) or (
+        isinstance(source, exp.Literal) and source.is_string
+    )
+    if to == exp.DType.JSON and text:
+        return _anon("TO_JSON", source)  # Trino: a JSON string of the text ('abc' is "abc")
+    if to in (exp.DType.VARCHAR, exp.DType.TEXT) and _is(source, exp.DType.JSON):
+        return _anon("ZF_JSON_VARCHAR", source)
     kind = numeric(source)
     floating = _is(source, *_FLOATING) or (kind is not None and kind.kind in ("double", "real"))
     if to in (exp.DType.VARCHAR, exp.DType.TEXT) and floating:
@@ -857,3 +1015,199 @@ def _fix_cast(node: exp.Cast) -> exp.Expr:
         node.meta["zfish_fixed"] = True
         return node
     return node
+
+
+# Lambda parameters the translations introduce: numbered, so nested ones never capture each other.
+_LAMBDA_NAMES = itertools.count(1)
+
+
+def _fresh(prefix: str) -> str:
+    return f"zf_{prefix}{next(_LAMBDA_NAMES)}"
+
+
+def _lambda(name: str, body: exp.Expr) -> exp.Lambda:
+    return exp.Lambda(this=body, expressions=[exp.to_identifier(name)])
+
+
+def _apply(function: exp.Lambda, *values: exp.Expr) -> exp.Expr:
+    """A lambda's body with its parameters bound to ``values`` (as DuckDB expressions)."""
+    body: exp.Expr = function.this
+    for param, value in zip(function.expressions, values, strict=False):
+        body = _substitute(body, param.name, value)
+    return body
+
+
+def _field(struct: str, name: str) -> exp.Expr:
+    return _anon("STRUCT_EXTRACT", exp.column(struct), exp.Literal.string(name))
+
+
+def _fix_lambdas(node: exp.Expr) -> exp.Expr:
+    """Trino's map lambdas, zip_with and a comparator array_sort as DuckDB list lambdas."""
+    if isinstance(node, exp.ArraySort) and isinstance(node.expression, exp.Lambda):
+        return _comparator_sort(node.this, node.expression)
+    if not isinstance(node, exp.Anonymous):
+        return node
+    name, args = str(node.this).lower(), node.expressions
+    if name in ("map_filter", "transform_values", "transform_keys") and len(args) == 2:
+        mapping, function = args
+        if not isinstance(function, exp.Lambda) or len(function.expressions) != 2:
+            return node
+        e = _fresh("e")
+        body = _apply(function, _field(e, "key"), _field(e, "value"))
+        entries = _anon("MAP_ENTRIES", mapping)
+        if name == "map_filter":
+            return _anon("MAP_FROM_ENTRIES", _anon("LIST_FILTER", entries, _lambda(e, body)))
+        mapped = _anon("LIST_TRANSFORM", entries, _lambda(e, body))
+        if name == "transform_values":
+            return _anon("MAP", _anon("MAP_KEYS", mapping.copy()), mapped)
+        # MAP() refuses duplicate keys as Trino's transform_keys does.
+        return _anon("MAP", mapped, _anon("MAP_VALUES", mapping.copy()))
+    if name == "zip_with" and len(args) == 3 and isinstance(args[2], exp.Lambda):
+        left, right, function = args
+        i = _fresh("i")
+        at = exp.column(i)
+        body = _apply(
+            function, _anon("LIST_EXTRACT", left, at), _anon("LIST_EXTRACT", right, at.copy())
+        )
+        # The shorter array is padded with NULLs (list_extract past the end is NULL).
+        longest = exp.Greatest(
+            this=_anon("LEN", left.copy()), expressions=[_anon("LEN", right.copy())]
+        )
+        positions = _anon(
+            "RANGE", exp.Literal.number(1), exp.Add(this=longest, expression=exp.Literal.number(1))
+        )
+        return _anon("LIST_TRANSFORM", positions, _lambda(i, body))
+    return node
+
+
+def _comparator_sort(array: exp.Expr, comparator: exp.Lambda) -> exp.Expr:
+    """``array_sort(a, (x, y) -> c)``: each element placed by how many sort before it.
+
+    An element's rank is the number of elements the comparator puts before it
+    (ties by position, as Trino's sort is stable); the elements are then
+    sorted by rank. Quadratic in the length, which arrays in a query keep small.
+    """
+    i, j, s = _fresh("i"), _fresh("j"), _fresh("s")
+    n = _anon("LEN", array.copy())
+    positions = _anon(
+        "RANGE", exp.Literal.number(1), exp.Add(this=n, expression=exp.Literal.number(1))
+    )
+    at_i = _anon("LIST_EXTRACT", array.copy(), exp.column(i))
+    at_j = _anon("LIST_EXTRACT", array.copy(), exp.column(j))
+    order = exp.Paren(this=_apply(comparator, at_j, at_i))
+    before = exp.or_(
+        exp.LT(this=order, expression=exp.Literal.number(0)),
+        exp.and_(
+            exp.EQ(this=order.copy(), expression=exp.Literal.number(0)),
+            exp.LT(this=exp.column(j), expression=exp.column(i)),
+        ),
+    )
+    rank = _anon("LEN", _anon("LIST_FILTER", positions.copy(), _lambda(j, before)))
+    ranked = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier("r"), expression=rank),
+            exp.PropertyEQ(this=exp.to_identifier("v"), expression=at_i.copy()),
+        ]
+    )
+    by_rank = _anon("LIST_SORT", _anon("LIST_TRANSFORM", positions, _lambda(i, ranked)))
+    return _anon("LIST_TRANSFORM", by_rank, _lambda(s, _field(s, "v")))
+
+
+def _floating(node: exp.Expr) -> bool:
+    if isinstance(node, exp.Anonymous) and str(node.this).upper() in ("ZF_NAN", "ZF_INFINITY"):
+        return True
+    kind = numeric(node)
+    return _is(node, *_FLOATING) or (kind is not None and kind.kind in ("double", "real"))
+
+
+def _fix_nan_equality(node: exp.EQ) -> exp.Expr:
+    """``a = b`` on doubles: NaN equals nothing in Trino (itself included); DuckDB says NaN = NaN.
+
+    ``a = b AND (NOT isnan(a) OR b IS NULL)`` keeps NULL where either side is
+    NULL, and keeps ``a = b`` a conjunct a join can still hash on.
+    """
+    left, right = node.this, node.expression
+    if not (_floating(left) or _floating(right)):
+        return node
+    nan_side, other = (left, right) if _floating(left) else (right, left)
+    equal = node.copy()
+    equal.meta["zfish_fixed"] = True
+    not_nan = exp.or_(
+        exp.Not(this=_anon("ISNAN", _cast(nan_side.copy(), "DOUBLE"))), other.copy().is_(exp.null())
+    )
+    return exp.Paren(this=exp.and_(equal, exp.Paren(this=not_nan)))
+
+
+def _element_fields(node: exp.Expr) -> int:
+    """How many fields the rows of an array of rows have (0: not known to be one)."""
+    kind = node.type
+    if kind is None or not kind.is_type(exp.DType.ARRAY) or not kind.expressions:
+        return 0
+    element = kind.expressions[0]
+    if isinstance(element, exp.DataType) and element.is_type(exp.DType.STRUCT):
+        return len(element.expressions)
+    return 0
+
+
+def _fix_unnest(node: exp.Unnest) -> exp.Expr:
+    """Trino's UNNEST in FROM as a (lateral) subquery of DuckDB ``unnest`` calls, where DuckDB's differs.
+
+    DuckDB's UNNEST in FROM takes one list. Trino's takes several (zipped, the
+    shorter padded with NULL: several ``unnest`` calls in one SELECT list do
+    exactly that), a map (its keys and values as two columns), an array of
+    rows (each field a column) and WITH ORDINALITY over any of them.
+    """
+    alias = node.args.get("alias")
+    names = [c.name for c in alias.columns] if alias is not None else []
+    values = node.expressions
+    maps = [_is(v, exp.DType.MAP) for v in values]
+    rows = [_element_fields(v) for v in values]
+    if len(values) == 1 and not maps[0] and not rows[0]:
+        return node  # one array: DuckDB's own UNNEST (and WITH ORDINALITY) answers as Trino's
+    wanted = sum(2 if m else max(r, 1) for m, r in zip(maps, rows, strict=True))
+    if len(names) < wanted:
+        return node
+    columns: list[exp.Expr] = []
+    lengths: list[exp.Expr] = []
+    at = 0
+    for value, is_map, fields in zip(values, maps, rows, strict=True):
+        if is_map:
+            parts: list[exp.Expr] = [
+                _anon("MAP_KEYS", value.copy()),
+                _anon("MAP_VALUES", value.copy()),
+            ]
+        elif fields:
+            x = _fresh("x")
+            parts = [
+                _anon(
+                    "LIST_TRANSFORM",
+                    value.copy(),
+                    _lambda(x, _anon("STRUCT_EXTRACT_AT", exp.column(x), exp.Literal.number(f))),
+                )
+                for f in range(1, fields + 1)
+            ]
+        else:
+            parts = [value.copy()]
+        lengths.append(_anon("LEN", parts[0].copy()))
+        for part in parts:
+            columns.append(exp.alias_(_anon("UNNEST", part), names[at], quoted=True))
+            at += 1
+    offset = node.args.get("offset")
+    if isinstance(offset, exp.Expr):
+        longest = (
+            lengths[0]
+            if len(lengths) == 1
+            else exp.Greatest(this=lengths[0], expressions=lengths[1:])
+        )
+        ordinals = _anon(
+            "RANGE",
+            exp.Literal.number(1),
+            exp.Add(this=longest, expression=exp.Literal.number(1)),
+        )
+        columns.append(exp.alias_(_anon("UNNEST", ordinals), offset.name, quoted=True))
+    subquery = exp.Subquery(this=exp.select(*columns))
+    outer = alias.copy() if alias is not None else exp.TableAlias()
+    if isinstance(offset, exp.Expr):
+        outer.set("columns", [*outer.columns, exp.to_identifier(offset.name)])
+    subquery.set("alias", outer)
+    return subquery

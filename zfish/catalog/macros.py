@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
+from fractions import Fraction
+from typing import Any
 
 import duckdb
 
@@ -138,6 +140,31 @@ CREATE MACRO zf_json_size(j, p) AS CAST(CASE json_type(json_extract(j, p))
     WHEN 'OBJECT' THEN len(json_keys(json_extract(j, p)))
     ELSE 0 END AS BIGINT);
 CREATE MACRO zf_json_exists(j, p) AS json_exists(j, p);
+CREATE MACRO zf_json_index(i) AS CASE WHEN i >= 0 THEN '$[' || i || ']' ELSE '$[#' || i || ']' END;
+CREATE MACRO zf_json_array_get(j, i) AS zf_json_text(CASE
+    WHEN json_type(j) <> 'ARRAY' THEN NULL
+    WHEN json_type(json_extract(j, zf_json_index(i))) = 'VARCHAR'
+    THEN json_extract_string(j, zf_json_index(i))
+    ELSE CAST(json_extract(j, zf_json_index(i)) AS VARCHAR) END);
+CREATE MACRO zf_json_array_contains(j, x) AS CASE
+    WHEN json_type(j) <> 'ARRAY' THEN NULL
+    ELSE list_contains(list_transform(json_extract(j, '$[*]'), lambda e: CAST(e AS VARCHAR)),
+        CAST(to_json(x) AS VARCHAR)) END;
+CREATE MACRO zf_json_varchar(j) AS CASE
+    WHEN json_type(j) IN ('OBJECT', 'ARRAY') THEN CAST(zf_fail('INVALID_CAST_ARGUMENT',
+        'Cannot cast ''' || CAST(j AS VARCHAR) || ''' to varchar') AS VARCHAR)
+    ELSE json_extract_string(j, '$') END;
+CREATE MACRO zf_from_iso8601_date(s) AS CASE
+    WHEN regexp_full_match(s, '\d{4}-W\d{2}(-\d)?') THEN
+        make_date(CAST(s[1:4] AS INTEGER), 1, 4)
+        - CAST(isodow(make_date(CAST(s[1:4] AS INTEGER), 1, 4)) - 1 AS INTEGER)
+        + (CAST(s[7:8] AS INTEGER) - 1) * 7
+        + coalesce(CAST(nullif(s[10:10], '') AS INTEGER), 1) - 1
+    WHEN regexp_full_match(s, '\d{4}-\d{3}') THEN
+        make_date(CAST(s[1:4] AS INTEGER), 1, 1) + CAST(s[6:8] AS INTEGER) - 1
+    WHEN regexp_full_match(s, '\d{4}') THEN make_date(CAST(s AS INTEGER), 1, 1)
+    WHEN regexp_full_match(s, '\d{4}-\d{2}') THEN CAST(s || '-01' AS DATE)
+    ELSE CAST(s AS DATE) END;
 CREATE MACRO zf_typeof(x) AS regexp_replace(regexp_replace(regexp_replace(
     lower(typeof(x)), '^struct\(', 'row('), '^(.*)\[\]$', 'array(\1)'),
     '^timestamp with time zone$', 'timestamp(3) with time zone');
@@ -171,15 +198,47 @@ def _real_text(value: float | None) -> str | None:
     return _java_double_text(float(str(np.float32(value))))
 
 
+def _java_upper(value: str | None) -> str | None:
+    """``upper`` as Java's per-character mapping: a letter without a one-letter capital stays (ß)."""
+    if value is None:
+        return None
+    if value.isascii():
+        return value.upper()
+    return "".join(u if len(u := c.upper()) == 1 else c for c in value)
+
+
+def _cbrt(value: float | None) -> float | None:
+    """The cube root rounded to the nearest double, as Java's is (cbrt(27) is 3.0; libm's is not).
+
+    libm's answer and its two neighbours are the candidates; the one whose cube
+    is nearest, computed exactly, wins.
+    """
+    if value is None or not math.isfinite(value) or value == 0:
+        return None if value is None else math.cbrt(value)
+    guess = math.cbrt(value)
+    candidates = (math.nextafter(guess, -math.inf), guess, math.nextafter(guess, math.inf))
+    target = Fraction(value)
+    return min(candidates, key=lambda c: abs(Fraction(c) ** 3 - target))
+
+
+def _same_text(value: str | None) -> str | None:
+    """A text as a JSON value without reparsing it (json_array_get's unquoted strings)."""
+    return value
+
+
 _NAME = re.compile(r"\bzf_\w+", re.IGNORECASE)
 # name -> its CREATE MACRO statement, in definition order (a macro may use earlier ones).
 _DEFINITIONS: dict[str, str] = {
     m.group(1).lower(): m.group(0)
     for m in re.finditer(r"CREATE MACRO (zf_\w+)\(.*?;\n", _MACROS, re.DOTALL)
 }
-_FUNCTIONS = {
-    "zf_double_text": (_java_double_text, ["DOUBLE"]),
-    "zf_real_text": (_real_text, ["FLOAT"]),
+# name -> (function, argument types, result type)
+_FUNCTIONS: dict[str, tuple[Any, list[str], str]] = {
+    "zf_double_text": (_java_double_text, ["DOUBLE"], "VARCHAR"),
+    "zf_real_text": (_real_text, ["FLOAT"], "VARCHAR"),
+    "zf_upper": (_java_upper, ["VARCHAR"], "VARCHAR"),
+    "zf_cbrt": (_cbrt, ["DOUBLE"], "DOUBLE"),
+    "zf_json_text": (_same_text, ["VARCHAR"], "JSON"),
 }
 
 
@@ -201,10 +260,15 @@ def install(con: duckdb.DuckDBPyConnection, sql: str) -> None:
 
     Only those: a fresh connection per query makes each creation count.
     """
-    for name in _needed(sql):
-        con.execute(_DEFINITIONS[name])
-    for name in {n.lower() for n in _NAME.findall(sql)} & set(_FUNCTIONS):
-        function, arguments = _FUNCTIONS[name]
+    needed = _needed(sql)
+    called = {n.lower() for n in _NAME.findall(sql)}
+    for name in needed:
+        called.update(n.lower() for n in _NAME.findall(_DEFINITIONS[name]))
+    # Functions first: a macro's body is bound when it is created.
+    for name in sorted(called & set(_FUNCTIONS)):
+        function, arguments, result = _FUNCTIONS[name]
         con.create_function(  # type: ignore[call-overload]
-            name, function, arguments, "VARCHAR", null_handling="special"
+            name, function, arguments, result, null_handling="special"
         )
+    for name in needed:
+        con.execute(_DEFINITIONS[name])

@@ -393,6 +393,10 @@ def _replace_pseudo_columns(sql: str, tree: exp.Expr, plan: _Plan, layout: LakeL
                 .from_(exp.to_table(_FILES_TABLE).as_("f"))
                 .where(exp.column("filename", table="f").eq(filename))
             )
+        # Typed as Athena types them (a sum of "$file_size" is a bigint, not DuckDB's hugeint).
+        value.type = exp.DataType.build(
+            {PSEUDO_PATH: "VARCHAR", PSEUDO_SIZE: "BIGINT"}.get(name, "TIMESTAMPTZ")
+        )
         value.meta["zfish_pseudo"] = qualifier
         if isinstance(column.parent, exp.Select):
             value = exp.alias_(value, name, quoted=True)
