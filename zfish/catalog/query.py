@@ -137,7 +137,7 @@ def run_query(
         _replace_pseudo_columns(sql, typed, plan, layout)
         if plan.pseudo:
             _register_files(con, layout, plan)
-        _replace_sources(typed, plan, layout)
+        _replace_sources(con, typed, plan, layout)
         try:
             translated = dialect.translate(typed)
         except UnsupportedError as exc:
@@ -428,11 +428,19 @@ def _register_files(con: duckdb.DuckDBPyConnection, layout: LakeLayout, plan: _P
     con.register(_FILES_TABLE, files)
 
 
-def _replace_sources(tree: exp.Expr, plan: _Plan, layout: LakeLayout) -> None:
-    """Each catalog table reference becomes the relation that holds what the catalog registered."""
+def _replace_sources(
+    con: duckdb.DuckDBPyConnection, tree: exp.Expr, plan: _Plan, layout: LakeLayout
+) -> None:
+    """Each catalog table reference becomes the relation that holds what the catalog registered.
+
+    A JSON table read without pseudo-columns is a view on ``con`` (one per table,
+    however often the statement names it): its SQL lists every object, which
+    sqlglot need not parse, copy and print again.
+    """
     import sqlglot
 
     by_index = dict(enumerate(plan.sources))
+    views: dict[str, str | None] = {}
     for table in list(tree.find_all(exp.Table)):
         index = table.meta.get("zfish_source")
         if index is None:
@@ -445,8 +453,10 @@ def _replace_sources(tree: exp.Expr, plan: _Plan, layout: LakeLayout) -> None:
         elif source.entry.kind in glue.USER_KINDS:
             user_sql = glue.user_read_sql(layout, source.entry)
             relation = exp.Subquery(this=sqlglot.parse_one(user_sql, read="duckdb"))
+        elif not plan.pseudo:
+            relation = _json_view(con, views, layout, source.entry)
         else:
-            read = glue.json_read_sql(layout, source.entry)
+            read = glue.json_read_sql(layout, source.entry, with_filename=True)
             if read is not None:
                 parsed = sqlglot.parse_one(f"SELECT * FROM {read}", read="duckdb")
                 relation = parsed.args["from_"].this
@@ -462,6 +472,26 @@ def _replace_sources(tree: exp.Expr, plan: _Plan, layout: LakeLayout) -> None:
         if column.args.get("db") is not None:
             column.set("db", None)
             column.set("catalog", None)
+
+
+def _json_view(
+    con: duckdb.DuckDBPyConnection,
+    views: dict[str, str | None],
+    layout: LakeLayout,
+    entry: glue.TableEntry,
+) -> exp.Expr:
+    """The view of a JSON table's objects on ``con`` (created at its first reference)."""
+    import sqlglot
+
+    if entry.location not in views:
+        read = glue.json_read_sql(layout, entry)
+        views[entry.location] = None if read is None else f"_zfish_json_{len(views)}"
+        if read is not None:
+            con.execute(f"CREATE TEMP VIEW {views[entry.location]} AS SELECT * FROM {read}")
+    view = views[entry.location]
+    if view is None:
+        return exp.Subquery(this=sqlglot.parse_one(glue.empty_json_sql(entry), read="duckdb"))
+    return exp.to_table(view)
 
 
 def _null_pseudo_columns(tree: exp.Expr, alias: str) -> None:
