@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from zfish.ml.notebooks import SmallLake
 
 
+COMPACT = ("observations",)
+
+
 @dataclass
 class Oracle:
     server: TrinoServer
@@ -55,7 +58,9 @@ def trino(small_lake: SmallLake, tmp_path_factory: pytest.TempPathFactory) -> It
     server.start()
     try:
         copies = work / "copies"
-        mirror(small_lake.layout, server.metastore, copies / "small")
+        # Observations as one object per partition: the same rows, read by Trino some 5 times
+        # faster than 885 small objects (only "$path" changes, a known difference anyway).
+        mirror(small_lake.layout, server.metastore, copies / "small", compact=COMPACT)
         yield Oracle(server=server, engine=TrinoEngine(server.url), copies=copies)
     finally:
         server.stop()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ HUDI_STORAGE = {
 JSON_FORMAT = "OPENX_JSON"
 # Tables whose objects are JSON arrays of records: Trino reads a JSON-lines copy.
 ARRAY_TABLES = ("outcomes",)
+COMPACT_OBJECT = "records.json"
 
 
 def location(path: Path) -> str:
@@ -78,12 +80,29 @@ def jsonl_copy(source: Path, target: Path) -> None:
     target.write_text("".join(f"{r}\n" for r in records))
 
 
-def _partition_folder(layout: LakeLayout, entry: glue.TableEntry, value: str, copies: Path) -> Path:
+def _partition_folder(
+    layout: LakeLayout,
+    entry: glue.TableEntry,
+    value: str,
+    copies: Path,
+    compact: Collection[str] = (),
+) -> Path:
     folder = entry.partition_path(layout, value)
-    if entry.name not in ARRAY_TABLES:
+    if entry.name not in ARRAY_TABLES and entry.name not in compact:
         return folder
     copy = copies / entry.name / folder.name
     shutil.rmtree(copy, ignore_errors=True)
+    if entry.name in compact:
+        # One JSON-lines object of the partition's records, in the objects' order.
+        parts = copies / f".{entry.name}-parts" / folder.name
+        for source in sorted(folder.glob("*.json")):
+            jsonl_copy(source, parts / source.name)
+        copy.mkdir(parents=True, exist_ok=True)
+        (copy / COMPACT_OBJECT).write_text(
+            "".join(p.read_text() for p in sorted(parts.glob("*.json")))
+        )
+        shutil.rmtree(parts)
+        return copy
     for source in sorted(folder.glob("*.json")):
         jsonl_copy(source, copy / source.name)
     copy.mkdir(parents=True, exist_ok=True)
@@ -91,14 +110,22 @@ def _partition_folder(layout: LakeLayout, entry: glue.TableEntry, value: str, co
 
 
 def mirror(
-    layout: LakeLayout, metastore: Path, copies: Path, *, database_name: str = DATABASE
+    layout: LakeLayout,
+    metastore: Path,
+    copies: Path,
+    *,
+    database_name: str = DATABASE,
+    compact: Collection[str] = (),
 ) -> list[str]:
     """Rewrite the database in ``metastore`` from zfish's catalog; the table names mirrored.
 
     ``copies`` holds the JSON-lines copies of array tables (see the module doc).
     Tables, partitions and copies of an earlier mirror that the catalog no
     longer has are removed. ``database_name`` (default: Athena's) lets one
-    server hold the catalogs of several lakes.
+    server hold the catalogs of several lakes. The JSON tables named in
+    ``compact`` are read from one JSON-lines copy per partition: the same rows
+    in fewer objects, for a server that reads them over and over (the tests'
+    oracle; only their ``"$path"`` and ``"$file_size"`` change).
     """
     tables = glue.load_tables(layout)
     database = metastore / database_name
@@ -136,7 +163,7 @@ def mirror(
         )
         key = entry.partition_keys[0] if entry.partition_keys else None
         for value in entry.partitions if key else ():
-            folder = _partition_folder(layout, entry, value, copies)
+            folder = _partition_folder(layout, entry, value, copies, compact)
             _write(
                 database / name / f"{key}={value}" / SCHEMA_FILE,
                 {
