@@ -41,6 +41,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("zfish.ml",),
     # Job scripts run it in their own process (spark-submit); the endpoint never imports it.
     ("awsglue",),
+    # Trino 476, the real engine behind Athena: zfish query --engine trino and the oracle.
+    ("zfish.trino",),
     # The AWS endpoint: a floor above every stage, which none of them imports.
     ("zfish.aws",),
     ("zfish.cli", "zfish.__main__"),

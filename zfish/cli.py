@@ -21,7 +21,7 @@ from rich.markup import escape
 
 from zfish import __version__, console
 from zfish.console import err
-from zfish.exceptions import EXIT_ERROR, ZfishError
+from zfish.exceptions import EXIT_ERROR, ValidationError, ZfishError
 from zfish.settings import (
     DEFAULT_BUCKET,
     DEFAULT_PREFIX,
@@ -411,17 +411,36 @@ def _print_history(settings: Settings, name: str) -> None:
     metavar="INSTANT|DAY",
     help="Read joined_fish_data as of a Hudi instant or a simulated evening (YYYY-MM-DD).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "trino"]),
+    default="duckdb",
+    show_default=True,
+    help="duckdb: zfish's translation to DuckDB (0.1 s); trino: a real Trino 476, Athena's "
+    "engine, started for the statement (about 30 s; Java 24+, downloaded once).",
+)
 @shared_options
 @handle_errors
-def query_cmd(settings: Settings, sql: str, fmt: str, as_of: str | None) -> None:
+def query_cmd(settings: Settings, sql: str, fmt: str, as_of: str | None, engine: str) -> None:
     """Run one read-only Athena-style SQL statement against the catalog.
 
     Example: zfish query 'SELECT * FROM "zebra_fish_demo"."outcomes";'
     """
-    from zfish.catalog.query import run_query
     from zfish.catalog.render import print_result
 
-    result = run_query(settings.layout, sql, as_of=as_of)
+    if engine == "trino":
+        from zfish.trino import query as trino_query
+
+        if as_of is not None:
+            raise ValidationError(
+                "--as-of is zfish's time travel on DuckDB; Athena (Trino) has none for Hudi "
+                "tables: drop --as-of or use --engine duckdb"
+            )
+        result = trino_query.run_query(settings.layout, sql)
+    else:
+        from zfish.catalog.query import run_query
+
+        result = run_query(settings.layout, sql, as_of=as_of)
     print_result(result, fmt)
 
 
@@ -782,6 +801,14 @@ def job_run_cmd(settings: Settings, script: str, arguments: tuple[str, ...]) -> 
     help="Run Glue job runs in one Spark driver kept warm (started at the first CreateJob); "
     "--no-warm-jobs: a new spark-submit per run.",
 )
+@click.option(
+    "--athena-engine",
+    type=click.Choice(["duckdb", "trino"]),
+    default="duckdb",
+    show_default=True,
+    help="Who answers Athena's queries: zfish's DuckDB translation, or a real Trino 476 "
+    "started with the server and kept warm (Java 24+, downloaded once).",
+)
 @shared_options
 @handle_errors
 def serve_cmd(
@@ -794,6 +821,7 @@ def serve_cmd(
     max_body_mb: int,
     log_requests: bool,
     warm_jobs: bool,
+    athena_engine: str,
 ) -> None:
     """Serve the lake as an AWS endpoint (S3, STS, Glue, Athena) until Ctrl-C or SIGTERM.
 
@@ -813,7 +841,19 @@ def serve_cmd(
         max_body_bytes=max_body_mb * 1024 * 1024,
         warm_jobs=warm_jobs,
     )
-    run(context, host, port, log_requests=log_requests, warn=lambda m: note(f"warning: {m}"))
+    if athena_engine == "trino":
+        from zfish.trino import query as trino_query
+        from zfish.trino.server import TrinoServer
+
+        note("starting Trino 476 for Athena's queries (about 30 s) ...")
+        context.trino = TrinoServer(trino_query.work_dir(settings.layout)).start()
+        context.on_close.append(context.trino.stop)
+        note(f"Trino 476 ready in {context.trino.started_seconds or 0:.0f}s at {context.trino.url}")
+    try:
+        run(context, host, port, log_requests=log_requests, warn=lambda m: note(f"warning: {m}"))
+    finally:
+        if context.trino is not None:
+            context.trino.stop()
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from zfish.aws.protocol import Call, Service, offset_token, token_offset
 from zfish.aws.state import Records
 from zfish.catalog import dialect, statements, writes
 from zfish.catalog import glue as catalog
-from zfish.catalog.query import run_query
+from zfish.catalog.query import QueryResult, run_query
 from zfish.catalog.render import athena_text, csv_lines
 from zfish.exceptions import AthenaQueryError, AwsApiError, CatalogError, ZfishError
 from zfish.fsutil import atomic_write_bytes
@@ -45,6 +45,8 @@ KEEP_RESULTS = 64
 
 def athena_type(kind: pa.DataType) -> str:
     """Athena's (Trino's) type name for an Arrow type, as ColumnInfo.Type carries it."""
+    if getattr(kind, "extension_name", None) == "arrow.json":
+        return "json"
     if pa.types.is_boolean(kind):
         return "boolean"
     if pa.types.is_int8(kind):
@@ -71,6 +73,8 @@ def athena_type(kind: pa.DataType) -> str:
         return "timestamp with time zone" if kind.tz else "timestamp"
     if pa.types.is_time(kind):
         return "time"
+    if pa.types.is_interval(kind):
+        return "interval day to second"
     if pa.types.is_map(kind):
         return "map"
     if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
@@ -216,9 +220,7 @@ class Athena:
             for attempt in range(5):
                 try:
                     with self.context.catalog_lock.shared():
-                        result = run_query(
-                            self.layout, record["Query"], database=record["Database"]
-                        )
+                        result = self._answer(record["Query"], record["Database"])
                     break
                 except CatalogError:
                     # Another process (a job run's catalog sync) holds the catalog: wait for it.
@@ -308,6 +310,16 @@ class Athena:
             UpdateCount=result.rows,
             **fields,
         )
+
+    def _answer(self, sql: str, database: str) -> QueryResult:
+        """zfish's engine, or the warm Trino of ``--athena-engine trino`` (SHOW, DESCRIBE: zfish's)."""
+        from zfish.catalog import statements
+
+        if self.context.trino is None or statements.is_catalog_statement(sql):
+            return run_query(self.layout, sql, database=database)
+        from zfish.trino import query as trino_query
+
+        return trino_query.run_query(self.layout, sql, server=self.context.trino)
 
     def _scanned(self, sql: str) -> int:
         """Bytes of the tables the statement names (Athena reports what it read)."""

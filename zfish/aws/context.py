@@ -6,9 +6,13 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from zfish.aws.auth import CredentialStore
 from zfish.settings import LakeLayout
+
+if TYPE_CHECKING:
+    from zfish.trino.server import TrinoServer
 
 DEFAULT_REGION = "us-east-1"
 ACCOUNT_ID = "000000000000"
@@ -66,6 +70,8 @@ class EndpointContext:
     warm_jobs: bool = True
     # Called once when the server stops (services close their stores here).
     on_close: list[Callable[[], None]] = field(default_factory=list)
+    # zfish serve --athena-engine trino: the warm Trino 476 that answers Athena's queries.
+    trino: TrinoServer | None = None
 
     def close(self) -> None:
         while self.on_close:

@@ -218,23 +218,91 @@ def json_files(layout: LakeLayout, entry: TableEntry) -> list[Path]:
     ]
 
 
-def json_read_sql(layout: LakeLayout, entry: TableEntry) -> str | None:
-    """DuckDB's ``read_json`` over the registered partitions that still hold files (None: none do)."""
-    columns = ", ".join(f"{literal(c.name)}: {literal(c.type)}" for c in entry.columns)
-    globs = [
-        entry.partition_path(layout, value) / "*.json"
-        for value in entry.partitions
-        # A registered partition whose objects were deleted reads as empty, as in Athena.
-        if any(entry.partition_path(layout, value).glob("*.json"))
-    ]
-    if not globs:
-        return None
+def json_read_sql(
+    layout: LakeLayout, entry: TableEntry, *, with_filename: bool = False
+) -> str | None:
+    """A DuckDB relation over the registered partitions that still hold files (None: none do).
+
+    By default the objects are read as text (``read_text``, one listing of
+    the folders here, no globbing in DuckDB) and parsed with ``json_transform``
+    into the catalogued types, record by record as :func:`jsontypes.records_in`
+    reads them (a line is an object or an array of objects). That is many
+    times faster than ``read_json`` over many small objects, which pays a
+    reader set-up per file (885 objects: 0.1 s against 1 to 5 s).
+
+    ``with_filename`` gives ``read_json`` over the partition globs instead, whose
+    virtual ``filename`` column the pseudo-columns ``"$path"`` and friends need
+    (a subquery's column would show up in ``SELECT *``).
+    """
     key = entry.partition_keys[0]
-    files = "[" + ", ".join(literal(str(g.resolve())) for g in globs) + "]"
-    return (
-        f"read_json({files}, columns = {{{columns}}}, format = 'auto', "
-        f"hive_partitioning = true, hive_types = {{{literal(key)}: 'VARCHAR'}})"
+    # The table's folder resolved once, each partition's folder listed once.
+    table = entry.path(layout).resolve()
+    listing = [
+        (folder, sorted(folder.glob("*.json")))
+        for value in entry.partitions
+        for folder in [table / f"{partitions.PARTITION_KEY}={value}"]  # partition_path's folder
+    ]
+    # A registered partition whose objects were deleted reads as empty, as in Athena.
+    listing = [(folder, found) for folder, found in listing if found]
+    if not listing:
+        return None
+    if with_filename or not entry.columns:
+        columns = ", ".join(f"{literal(c.name)}: {literal(c.type)}" for c in entry.columns)
+        globs = "[" + ", ".join(literal(str(f / "*.json")) for f, _ in listing) + "]"
+        return (
+            f"read_json({globs}, columns = {{{columns}}}, format = 'auto', "
+            f"hive_partitioning = true, hive_types = {{{literal(key)}: 'VARCHAR'}})"
+        )
+    files = [str(path) for _, found in listing for path in found]
+    listed = "[" + ", ".join(literal(f) for f in files) + "]"
+    record = json.dumps({c.name: _structure(jsontypes.parse(c.type)) for c in entry.columns})
+    records = _records("content", literal(record), literal(f"[{record}]"))
+    # read_text skips a listed file that is gone, where Athena fails the query: one row of
+    # every object's text and their count, failing as HIVE_FILE_NOT_FOUND (the failing cast of
+    # '<ERROR_NAME>: <message>' that zfish.catalog.query names) when objects are missing.
+    gone = literal(
+        f" of the {len(files)} objects of {entry.name} were deleted while the query read "
+        "them; run the query again (crawl first if partitions were removed)"
     )
+    read = (
+        "SELECT list(content) AS contents, list(filename) AS names, CASE "
+        f"WHEN count(*) = {len(files)} THEN 1 "
+        f"ELSE CAST('HIVE_FILE_NOT_FOUND: ' || ({len(files)} - count(*)) || {gone} AS INTEGER) "
+        f"END AS complete FROM read_text({listed})"
+    )
+    objects = f"SELECT unnest(contents) AS content, unnest(names) AS filename FROM ({read}) WHERE complete = 1"
+    # The partition value from the object's folder (key=value), as hive_partitioning reads it.
+    value = f"regexp_extract(filename, {literal('/' + key + '=([^/]*)/[^/]*$')}, 1)"
+    return (
+        f"(SELECT unnest(zf_record), {value} AS {ident(key)} FROM "
+        f"(SELECT unnest({records}) AS zf_record, filename FROM ({objects})))"
+    )
+
+
+def _records(text: str, one: str, many: str) -> str:
+    """The records of an object's text: a line is an object or an array of them (records_in)."""
+
+    def line(value: str) -> str:
+        return (
+            f"CASE WHEN starts_with(ltrim({value}), '[') THEN json_transform({value}, {many}) "
+            f"ELSE [json_transform({value}, {one})] END"
+        )
+
+    # Most objects are one line (upload compacts them): split only the ones that are not.
+    lines = f"list_filter(string_split({text}, chr(10)), lambda l: trim(l) <> '')"
+    return (
+        f"CASE WHEN contains(rtrim({text}), chr(10)) "
+        f"THEN flatten(list_transform({lines}, lambda l: {line('l')})) ELSE {line(text)} END"
+    )
+
+
+def _structure(kind: object) -> object:
+    """A catalog type as ``json_transform``'s structure: objects and arrays nest, leaves name types."""
+    if isinstance(kind, jsontypes.Struct):
+        return {name: _structure(inner) for name, inner in kind.items()}
+    if isinstance(kind, jsontypes.List):
+        return [_structure(kind.item)]
+    return str(kind)
 
 
 def empty_json_sql(entry: TableEntry) -> str:

@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 from sqlglot import exp
 from sqlglot.errors import UnsupportedError
 
-from zfish.catalog import dialect, glue
+from zfish.catalog import dialect, glue, macros
 from zfish.catalog.dialect import CATALOG, PSEUDO_MTIME, PSEUDO_PATH, PSEUDO_SIZE, fail
 from zfish.exceptions import AthenaQueryError, QueryError
 from zfish.settings import DATABASE, TABLE_NAME, LakeLayout
@@ -58,6 +58,9 @@ _PASSTHROUGH = {
     "every": "BOOL_AND",
     "map_values": "MAP_VALUES",
     "json_array_length": "JSON_ARRAY_LENGTH",
+    "geometric_mean": "GEOMEAN",
+    "histogram": "HISTOGRAM",
+    "map_concat": "MAP_CONCAT",
 }
 _FILES_TABLE = "_zfish_files"
 _TIME_TRAVEL_NOTE = (
@@ -134,11 +137,12 @@ def run_query(
         _replace_pseudo_columns(sql, typed, plan, layout)
         if plan.pseudo:
             _register_files(con, layout, plan)
-        _replace_sources(typed, plan, layout)
+        _replace_sources(con, typed, plan, layout)
         try:
             translated = dialect.translate(typed)
         except UnsupportedError as exc:
             raise fail("NOT_SUPPORTED", None, f"zfish cannot emulate this: {exc}") from None
+        macros.install(con, translated)
         allowed = [layout.dataset.resolve()] + [
             s.entry.path(layout).resolve() for s in plan.sources if s.entry.kind in glue.USER_KINDS
         ]
@@ -147,7 +151,8 @@ def run_query(
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         try:
-            result = con.sql(translated).to_arrow_table()
+            relation = con.sql(translated)
+            result = _json_typed(relation.to_arrow_table(), [str(t) for t in relation.types])
         except duckdb.Error as exc:
             raise _athena_error(sql, tree, exc, translated) from None
     finally:
@@ -158,6 +163,15 @@ def run_query(
         as_of_instant=", ".join(instants) if instants else None,
         notes=tuple(plan.notes),
     )
+
+
+def _json_typed(table: pa.Table, types: list[str]) -> pa.Table:
+    """Columns DuckDB types JSON as Arrow's JSON extension type (Trino's ``json``, not varchar)."""
+    for i, kind in enumerate(types):
+        if kind == "JSON" and pa.types.is_string(table.schema.field(i).type):
+            values = pa.ExtensionArray.from_storage(pa.json_(), table.column(i).combine_chunks())
+            table = table.set_column(i, pa.field(table.schema.field(i).name, pa.json_()), values)
+    return table
 
 
 def _check_read_only(sql: str, tree: exp.Expr) -> None:
@@ -265,6 +279,8 @@ def _check_functions(sql: str, tree: exp.Expr) -> None:
         name = str(func.this).lower()
         if name in _PASSTHROUGH:
             func.set("this", _PASSTHROUGH[name])
+            continue
+        if name in dialect.TRINO_FUNCTIONS:
             continue
         raise fail(
             "FUNCTION_NOT_FOUND",
@@ -377,6 +393,10 @@ def _replace_pseudo_columns(sql: str, tree: exp.Expr, plan: _Plan, layout: LakeL
                 .from_(exp.to_table(_FILES_TABLE).as_("f"))
                 .where(exp.column("filename", table="f").eq(filename))
             )
+        # Typed as Athena types them (a sum of "$file_size" is a bigint, not DuckDB's hugeint).
+        value.type = exp.DataType.build(
+            {PSEUDO_PATH: "VARCHAR", PSEUDO_SIZE: "BIGINT"}.get(name, "TIMESTAMPTZ")
+        )
         value.meta["zfish_pseudo"] = qualifier
         if isinstance(column.parent, exp.Select):
             value = exp.alias_(value, name, quoted=True)
@@ -408,11 +428,19 @@ def _register_files(con: duckdb.DuckDBPyConnection, layout: LakeLayout, plan: _P
     con.register(_FILES_TABLE, files)
 
 
-def _replace_sources(tree: exp.Expr, plan: _Plan, layout: LakeLayout) -> None:
-    """Each catalog table reference becomes the relation that holds what the catalog registered."""
+def _replace_sources(
+    con: duckdb.DuckDBPyConnection, tree: exp.Expr, plan: _Plan, layout: LakeLayout
+) -> None:
+    """Each catalog table reference becomes the relation that holds what the catalog registered.
+
+    A JSON table read without pseudo-columns is a view on ``con`` (one per table,
+    however often the statement names it): its SQL lists every object, which
+    sqlglot need not parse, copy and print again.
+    """
     import sqlglot
 
     by_index = dict(enumerate(plan.sources))
+    views: dict[str, str | None] = {}
     for table in list(tree.find_all(exp.Table)):
         index = table.meta.get("zfish_source")
         if index is None:
@@ -425,8 +453,10 @@ def _replace_sources(tree: exp.Expr, plan: _Plan, layout: LakeLayout) -> None:
         elif source.entry.kind in glue.USER_KINDS:
             user_sql = glue.user_read_sql(layout, source.entry)
             relation = exp.Subquery(this=sqlglot.parse_one(user_sql, read="duckdb"))
+        elif not plan.pseudo:
+            relation = _json_view(con, views, layout, source.entry)
         else:
-            read = glue.json_read_sql(layout, source.entry)
+            read = glue.json_read_sql(layout, source.entry, with_filename=True)
             if read is not None:
                 parsed = sqlglot.parse_one(f"SELECT * FROM {read}", read="duckdb")
                 relation = parsed.args["from_"].this
@@ -444,6 +474,26 @@ def _replace_sources(tree: exp.Expr, plan: _Plan, layout: LakeLayout) -> None:
             column.set("catalog", None)
 
 
+def _json_view(
+    con: duckdb.DuckDBPyConnection,
+    views: dict[str, str | None],
+    layout: LakeLayout,
+    entry: glue.TableEntry,
+) -> exp.Expr:
+    """The view of a JSON table's objects on ``con`` (created at its first reference)."""
+    import sqlglot
+
+    if entry.location not in views:
+        read = glue.json_read_sql(layout, entry)
+        views[entry.location] = None if read is None else f"_zfish_json_{len(views)}"
+        if read is not None:
+            con.execute(f"CREATE TEMP VIEW {views[entry.location]} AS SELECT * FROM {read}")
+    view = views[entry.location]
+    if view is None:
+        return exp.Subquery(this=sqlglot.parse_one(glue.empty_json_sql(entry), read="duckdb"))
+    return exp.to_table(view)
+
+
 def _null_pseudo_columns(tree: exp.Expr, alias: str) -> None:
     """A JSON table with no objects has no files: its pseudo-columns are NULL."""
     for node in list(tree.find_all(exp.DPipe, exp.Subquery)):
@@ -453,6 +503,15 @@ def _null_pseudo_columns(tree: exp.Expr, alias: str) -> None:
 
 _COLUMN_RE = re.compile(r'Referenced column "([^"]+)" not found')
 _FUNCTION_RE = re.compile(r"(?:Scalar|Aggregate|Table) Function with name (\w+) does not exist")
+# A macro's Trino error (zfish.catalog.macros.zf_fail): '<ERROR_NAME>: <message>' as an integer.
+_NAMED_RE = re.compile(r"Could not convert string '([A-Z][A-Z_]+): (.*)' to INT32")
+# DuckDB's binder errors that name a mistake Trino names too.
+_BINDER_ERRORS = {
+    "must appear in the GROUP BY clause": "EXPRESSION_NOT_AGGREGATE",
+    "Ambiguous reference to column": "AMBIGUOUS_NAME",
+    "Could not choose a best candidate function": "TYPE_MISMATCH",
+    "Cannot mix values of type": "TYPE_MISMATCH",
+}
 _ARGS_RE = re.compile(r"No function matches the given name and argument types '(\w+)\(([^']*)\)'")
 
 
@@ -489,10 +548,25 @@ def _athena_error(sql: str, tree: exp.Expr, exc: duckdb.Error, translated: str) 
             f"{text.removeprefix('IO Error: ')}: a file of the table was deleted while the query "
             "read it; run the query again (crawl first if partitions were removed)",
         )
+    if (match := _NAMED_RE.search(text)) is not None:
+        return fail(match.group(1), None, match.group(2))
+    if isinstance(exc, duckdb.OutOfRangeException) or (
+        isinstance(exc, duckdb.ConversionException)
+        and "out of range for the destination type" in text
+    ):
+        detail = text.removeprefix("Out of Range Error: ").removeprefix("Conversion Error: ")
+        return fail("NUMERIC_VALUE_OUT_OF_RANGE", None, detail)
     if isinstance(exc, duckdb.ConversionException):
         return fail("INVALID_CAST_ARGUMENT", None, text.removeprefix("Conversion Error: "))
     if "Division by zero" in text:
         return fail("DIVISION_BY_ZERO", None, "Division by zero")
+    for marker, code in _BINDER_ERRORS.items():
+        if marker in text:
+            return fail(code, None, text.removeprefix("Binder Error: "))
+    if isinstance(exc, duckdb.InvalidInputException):
+        # A function refused its arguments (a bad pattern group, duplicate map keys, a date
+        # text its format does not match...): Trino's INVALID_FUNCTION_ARGUMENT.
+        return fail("INVALID_FUNCTION_ARGUMENT", None, text.removeprefix("Invalid Input Error: "))
     return fail(
         "GENERIC_INTERNAL_ERROR",
         None,
