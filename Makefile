@@ -109,7 +109,7 @@ lint: $(STAMP) ## ruff + mypy (strict on the package)
 test: $(STAMP) check-java lint ## Lint, get the Hudi bundle, run the whole test suite (Spark, JVM Hudi, notebooks)
 	@# Offline, the JVM Hudi tests skip and say why; on CI (CI=true) a missing bundle fails.
 	@$(ZFISH) bundle >/dev/null || [ -z "$$CI$$ZFISH_REQUIRE_HUDI_BUNDLE" ]
-	$(VENV)/bin/pytest -n $(TEST_WORKERS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --durations=25
 
 bench: $(STAMP) ## Benchmarks: ratios against baselines measured in the same run (BENCH_ARGS=--quick)
 	$(PY) -m benchmarks $(BENCH_ARGS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,9 @@ if TYPE_CHECKING:
     from zfish.ml.notebooks import SmallLake
 
 
+DURATIONS = Path(__file__).with_name("durations.json")
+
+
 def _group(nodeid: str) -> str:
     """The worker unit of a test: its module, or all of tests/trino (one Trino per run)."""
     module = nodeid.split("::", 1)[0]
@@ -22,13 +26,24 @@ def _group(nodeid: str) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Modules holding slow tests first: a 5-minute test started last leaves the other worker idle."""
+    """The longest groups first (tests/durations.json), so that both workers end together.
+
+    A 5-minute module started last would leave the other worker idle for its
+    whole length. Groups the file does not know follow, those with slow tests
+    first; a stale figure changes the order only, never what runs.
+    """
+    known = json.loads(DURATIONS.read_text())
     slow: dict[str, int] = {}
     for item in items:
         group = _group(item.nodeid)
         slow[group] = slow.get(group, 0) + (item.get_closest_marker("slow") is not None)
     order = {group: rank for rank, group in enumerate(slow)}
-    items.sort(key=lambda item: (-slow[_group(item.nodeid)], order[_group(item.nodeid)]))
+
+    def rank(item: pytest.Item) -> tuple[float, int, int]:
+        group = _group(item.nodeid)
+        return (-float(known.get(group, 0)), -slow[group], order[group])
+
+    items.sort(key=rank)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
@@ -38,6 +53,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     ``--dist loadgroup`` markers do not reach its scheduler under pytest 9.2.)
     """
     from xdist.scheduler import LoadScopeScheduling
+
+    # Keep the collection's order (longest first); xdist would sort groups by test count.
+    config.option.loadscopereorder = False
 
     class GroupScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:

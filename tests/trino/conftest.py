@@ -1,6 +1,6 @@
-"""One Trino 476 for the whole run, over the session's small lake: the oracle of tests/trino.
+"""One Trino 476 for tests/trino, over the session's small lake: the oracle of its tests.
 
-Started once (about 30 s) and stopped at the end. Where Maven Central cannot
+Started once (about 30 s) and stopped after the last of them. Where Maven Central cannot
 be reached and Trino is not cached, the tests skip and say why; any other
 failure to start (no Java 24+, a server that does not come up) fails them.
 """
@@ -46,7 +46,9 @@ def _registry_unreachable() -> str | None:
         )
 
 
-@pytest.fixture(scope="session")
+# Package scope: stopped after the last Trino test, not at the end of the run (an idle
+# Trino still takes a fraction of a core while the rest of the suite runs).
+@pytest.fixture(scope="package")
 def trino(small_lake: SmallLake, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oracle]:
     """The running server with the small lake's catalog mirrored as zebra_fish_demo."""
     if install.find() is None:
