@@ -75,6 +75,8 @@ class QueryResult:
     seconds: float
     as_of_instant: str | None = None
     notes: tuple[str, ...] = ()
+    # The folders of the tables the statement read (Athena's DataScannedInBytes counts them).
+    folders: tuple[Path, ...] = ()
 
 
 @dataclass
@@ -162,6 +164,7 @@ def run_query(
         seconds=time.perf_counter() - started,
         as_of_instant=", ".join(instants) if instants else None,
         notes=tuple(plan.notes),
+        folders=tuple(dict.fromkeys(source.entry.path(layout) for source in plan.sources)),
     )
 
 
