@@ -33,6 +33,8 @@ from zfish.settings import (
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+# Who answers SQL: zfish query --engine and zfish serve --athena-engine.
+ENGINES = ("duckdb", "trino")
 
 
 @dataclass(frozen=True)
@@ -413,7 +415,7 @@ def _print_history(settings: Settings, name: str) -> None:
 )
 @click.option(
     "--engine",
-    type=click.Choice(["duckdb", "trino"]),
+    type=click.Choice(ENGINES),
     default="duckdb",
     show_default=True,
     help="duckdb: zfish's translation to DuckDB (0.1 s); trino: a real Trino 476, Athena's "
@@ -803,7 +805,7 @@ def job_run_cmd(settings: Settings, script: str, arguments: tuple[str, ...]) -> 
 )
 @click.option(
     "--athena-engine",
-    type=click.Choice(["duckdb", "trino"]),
+    type=click.Choice(ENGINES),
     default="duckdb",
     show_default=True,
     help="Who answers Athena's queries: zfish's DuckDB translation, or a real Trino 476 "

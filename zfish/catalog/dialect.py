@@ -392,18 +392,23 @@ def _branches(node: exp.Case | exp.If) -> list[exp.Expr]:
     return [v for v in values if v is not None and not isinstance(v, exp.Null)]
 
 
+def _without_decimals(kinds: set[str]) -> Numeric:
+    """The common type of numeric kinds when a double or real wins, or no decimal takes part."""
+    if "double" in kinds:
+        return Numeric("double")
+    if "real" in kinds:
+        return Numeric("real")
+    return Numeric("bigint" if "bigint" in kinds else "integer")
+
+
 def _supertype(kinds: list[Numeric | None]) -> Numeric | None:
     """Trino's common type of numeric values (integer and decimal(2,1): decimal(11,1))."""
     if not kinds or any(k is None for k in kinds):
         return None
     known = [k for k in kinds if k is not None]
     names = {k.kind for k in known}
-    if "double" in names:
-        return Numeric("double")
-    if "real" in names:
-        return Numeric("real")
-    if "decimal" not in names:
-        return Numeric("bigint" if "bigint" in names else "integer")
+    if "decimal" not in names or names & {"double", "real"}:
+        return _without_decimals(names)
     decimals = [k.as_decimal() for k in known]
     scale = max(d.scale for d in decimals)
     whole = max(d.precision - d.scale for d in decimals)
@@ -436,12 +441,8 @@ def _values_column(column: exp.Column) -> list[exp.Expr]:
 
 def _combine(node: exp.Expr, left: Numeric, right: Numeric) -> Numeric:
     kinds = {left.kind, right.kind}
-    if "double" in kinds:
-        return Numeric("double")
-    if "real" in kinds:
-        return Numeric("real")
-    if "decimal" not in kinds:
-        return Numeric("bigint" if "bigint" in kinds else "integer")
+    if "decimal" not in kinds or kinds & {"double", "real"}:
+        return _without_decimals(kinds)
     a, b = left.as_decimal(), right.as_decimal()
     p1, s1, p2, s2 = a.precision, a.scale, b.precision, b.scale
     if isinstance(node, (exp.Add, exp.Sub)):
