@@ -5,6 +5,11 @@ the session in UTC (Athena's session zone). A failing statement raises
 :class:`~zfish.exceptions.AthenaQueryError` carrying Trino's own error name
 (``DIVISION_BY_ZERO``, ``TABLE_NOT_FOUND``...) and position, which is what
 Athena reports.
+
+Right after start a node may take queries (``SELECT 1``) before it has announced its
+catalogs, and a table scan then fails with ``NO_NODES_AVAILABLE`` (seen on a loaded
+2-core machine, seconds after the server said it was ready). That error is retried for
+up to ``NO_NODES_RETRY_SECONDS``: it means "not yet", never a wrong statement.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from zfish.trino.server import HIVE_CATALOG, USER
 
 SESSION_ZONE = "UTC"
 QUERY_TIMEOUT_SECONDS = 300
+NO_NODES = "NO_NODES_AVAILABLE"
+NO_NODES_RETRY_SECONDS = 60.0
 _PARAMETERS = re.compile(r"\(.*\)")
 
 
@@ -89,6 +96,15 @@ class TrinoEngine:
         """Run ``sql`` (one statement; a trailing ``;`` is dropped, as Athena drops it)."""
         statement = sql.strip().removesuffix(";").strip()
         started = time.perf_counter()
+        while True:
+            try:
+                return self._execute(statement, started)
+            except AthenaQueryError as exc:
+                if exc.code != NO_NODES or (time.perf_counter() - started > NO_NODES_RETRY_SECONDS):
+                    raise
+            time.sleep(0.5)
+
+    def _execute(self, statement: str, started: float) -> TrinoResult:
         connection = self._connect()
         try:
             cursor = connection.cursor()
