@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moto.core.request import Request
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Response
 
@@ -144,6 +145,10 @@ class Endpoint:
             return service.response(operation, call, result)
         except AwsApiError as error:
             return self._error(service, operation, error, request_id)
+        except ClientDisconnected:
+            # The client went away mid-body (its bytes were dropped with their temp file);
+            # nobody is left to read an answer or a traceback.
+            return Response(status=400)
         except Exception as exc:  # a bug: answer like AWS does, keep serving, tell the operator
             traceback.print_exc(file=sys.stderr)
             internal = AwsApiError(
