@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +19,29 @@ if TYPE_CHECKING:
 
 
 DURATIONS = Path(__file__).with_name("durations.json")
+SHM = Path("/dev/shm")
+SHM_NEEDED_BYTES = 8 << 30  # a run writes about 1.5 GB of temp folders; ample room, or the disk
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Temp folders (``tmp_path``, and Spark's local dirs) in /dev/shm when it has room.
+
+    The suite writes lakes, studies and tables of many small files from two worker
+    processes at once, which is what the slow disks of these machines do worst (kernel
+    time). Pytest's own rotation and locking apply there as on /tmp; the folders of a
+    passing run are removed at its end (``tmp_path_retention_policy``). An explicit
+    ``--basetemp`` or ``PYTEST_DEBUG_TEMPROOT`` is left alone.
+    """
+    if hasattr(config, "workerinput"):  # an xdist worker: its basetemp comes from the controller
+        return
+    if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT"):
+        return
+    try:
+        roomy = os.access(SHM, os.W_OK) and shutil.disk_usage(SHM).free >= SHM_NEEDED_BYTES
+    except OSError:
+        roomy = False
+    if roomy:
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(SHM)
 
 
 def _group(nodeid: str) -> str:
@@ -87,6 +112,15 @@ def hudi_bundle() -> Path:
             pytest.fail(f"the JVM Hudi tests must run here (CI): {why}", pytrace=False)
         pytest.skip(f"no JVM Hudi: {why}")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _spark_local_dirs(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Spark's scratch (shuffle, the jars it copies per application) beside the tests' temp.
+
+    Every JVM the tests start inherits it: spark-submit runs, clusters, the zfish CLI.
+    """
+    os.environ.setdefault("SPARK_LOCAL_DIRS", str(tmp_path_factory.mktemp("spark-local")))
 
 
 @pytest.fixture(scope="session")
