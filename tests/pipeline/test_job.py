@@ -170,65 +170,20 @@ def test_spark_hudi_options_keep_the_seed_options_and_disable_the_metadata_table
 
 
 def test_spark_hudi_writer_produces_the_same_rows(
-    tmp_path: Path, default_study: Path, hudi_bundle: Path
+    spark_hudi: SparkSession, default_study: Path, tmp_path: Path
 ) -> None:
-    import subprocess
-    import sys
-
-    bundle = str(hudi_bundle)
-    layout = LakeLayout(root=tmp_path / "lake")
-    upload(default_study, layout, date(2025, 5, 10), show_progress=False)
-    # A separate process: the JVM writer needs its own session configuration.
-    run = subprocess.run(
-        [
-            sys.executable,
-            "etl/joined_fish_data.py",
-            "--lake",
-            str(layout.root),
-            "--writer",
-            "spark-hudi",
-            "--hudi-bundle",
-            bundle,
-            "--end-date",
-            "2025-05-10T18:00:00",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 0, run.stderr
-    assert fishtable.read(layout.table).num_rows == 60
-
-
-@pytest.mark.slow
-def test_the_job_script_runs_under_spark_submit(lake: LakeLayout) -> None:
-    import os
-    import subprocess
-    import sys
-
-    spark_submit = Path(sys.executable).with_name("spark-submit")
-    script = Path(__file__).resolve().parents[2] / "etl" / "joined_fish_data.py"
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
-    run = subprocess.run(
-        [
-            str(spark_submit),
-            "--master",
-            "local[2]",
-            str(script),
-            "--lake",
-            str(lake.root),
-            "--end-date",
-            "2025-05-10T18:00:00",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert "labelled rows upserted" in run.stdout
-    assert fishtable.count_rows(lake.table) == 60
+    """The JVM Hudi datasource and the native writer, one evening each: the same rows."""
+    tables = {}
+    for writer in job.WRITERS:
+        layout = LakeLayout(root=tmp_path / writer)
+        upload(default_study, layout, EVENING.date(), show_progress=False)
+        job.run(
+            spark_hudi, layout, job.EtlOptions(end_date=EVENING, writer=writer), show_progress=False
+        )
+        rows = fishtable.read(layout.table).select(schemas.TABLE.fieldNames()).to_pylist()
+        tables[writer] = sorted(rows, key=lambda r: str(r["image_id"]))
+    assert len(tables[job.WRITER_NATIVE]) == 60
+    assert tables[job.WRITER_SPARK_HUDI] == tables[job.WRITER_NATIVE]
 
 
 def test_fields_the_etl_schema_does_not_know_are_reported_and_rows_still_land(
@@ -282,9 +237,13 @@ def _spark_submit_env() -> dict[str, str]:
 
 @pytest.mark.slow
 def test_the_job_runs_under_spark_submit_packages_as_a_glue_job_would(
-    lake: LakeLayout, default_study: Path, tmp_path: Path
+    spark_hudi: SparkSession, lake: LakeLayout, default_study: Path, tmp_path: Path
 ) -> None:
-    """`zfish bundle`, then spark-submit --packages <the bundle> etl/joined_fish_data.py, twice.
+    """`zfish bundle`, then spark-submit --packages <the bundle> etl/joined_fish_data.py.
+
+    The submitted evening is the upsert (2025-05-11) onto the JVM writer's table of
+    2025-05-10, written in this process: the upsert is where the bundle's own chatter
+    showed up, and a second cold spark-submit for the first evening cost CI 40 s.
 
     On a new user's machine: an empty zfish cache, and a ``~/.m2`` that holds a
     pom without its jar for one of the bundle's dependencies (slf4j-api
@@ -357,23 +316,25 @@ def test_the_job_runs_under_spark_submit_packages_as_a_glue_job_would(
                 timeout=900,
             )
 
-        first = submit("2025-05-10T18:00:00")
-        assert first.returncode == 0, first.stderr[-3000:]
-        ivy_lines = [line for line in first.stderr.splitlines() if "artifacts" in line]
-        print("Ivy:", *ivy_lines, sep="\n  ")
-        assert "downloading https://" not in first.stderr
-        assert any("0 artifacts copied" in line for line in ivy_lines), ivy_lines
-        assert "labelled rows upserted 60" in " ".join(first.stdout.split())
-        commits = fishtable.commits(lake.table)
-        assert [c.end_date for c in commits] == [datetime(2025, 5, 10, 18)]
-        assert f"{commits[0].instant} (60 inserted, 0 updated, 8 partitions" in first.stdout
-        assert fishtable.count_rows(lake.table) == 60
-
+        first = job.run(
+            spark_hudi,
+            lake,
+            job.EtlOptions(end_date=EVENING, writer=job.WRITER_SPARK_HUDI),
+            show_progress=False,
+        )
+        assert first.labelled_rows == 60
         upload(default_study, lake, date(2025, 5, 11), show_progress=False)
         second = submit("2025-05-11T18:00:00")
         assert second.returncode == 0, second.stderr[-3000:]
+        ivy_lines = [line for line in second.stderr.splitlines() if "artifacts" in line]
+        print("Ivy:", *ivy_lines, sep="\n  ")
+        assert "downloading https://" not in second.stderr
+        assert any("0 artifacts copied" in line for line in ivy_lines), ivy_lines
+        commits = fishtable.commits(lake.table)
+        assert [c.end_date for c in commits] == [EVENING, datetime(2025, 5, 11, 18)]
+        assert commits[-1].num_inserts == 15
+        assert f"{commits[-1].instant} (15 inserted, " in second.stdout, second.stdout
         assert fishtable.count_rows(lake.table) == 75
-        assert fishtable.commits(lake.table)[-1].num_inserts == 15
         # The JVM's own chatter (the bundle's JOL prints to stdout in the first upsert) stays out.
         assert "# WARNING" not in second.stdout
     finally:
