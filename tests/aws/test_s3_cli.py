@@ -6,6 +6,7 @@ import filecmp
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,11 @@ def test_sync_both_ways_then_nothing_to_copy(endpoint: Live, tmp_path: Path) -> 
         folder.mkdir(parents=True)
         for i in range(30):
             (folder / f"f{i}.json").write_bytes(os.urandom(100 + i))
+    # Files older than the upload: S3's LastModified has whole seconds, so a file written
+    # in the second of its upload looks newer than its copy to `aws s3 sync` (on AWS too).
+    past = time.time() - 60
+    for path in source.rglob("*.json"):
+        os.utime(path, (past, past))
     endpoint.aws("s3", "mb", f"s3://{BUCKET}")
     endpoint.aws("s3", "sync", str(source), f"s3://{BUCKET}/synced/")
     assert _tree(endpoint.root / BUCKET / "synced") == _tree(source)
