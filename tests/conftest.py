@@ -34,6 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     if hasattr(config, "workerinput"):  # an xdist worker: its basetemp comes from the controller
         return
+    _prefetch_trino(config)
     if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT"):
         return
     try:
@@ -87,6 +88,44 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return _group(nodeid)
 
     return GroupScheduling(config, log)
+
+
+def _prefetch_trino(config: pytest.Config) -> None:
+    """Trino's one-time download (821 MB) started in the background when tests/trino will run.
+
+    It then overlaps the first minutes of the suite instead of holding up the worker
+    that reaches tests/trino; that worker's ``install.ensure()`` waits for it (a lock
+    in the cache), and tries again itself if it failed, so skip and fail keep their
+    meaning.
+    """
+    import subprocess
+    import sys
+
+    from zfish.exceptions import PrerequisiteError
+    from zfish.trino import install
+
+    trino_tests = config.rootpath / "tests" / "trino"
+    here = config.invocation_params.dir
+    paths = [(here / arg.split("::", 1)[0]).resolve() for arg in config.args]
+    if not any(
+        trino_tests.is_relative_to(path) or path.is_relative_to(trino_tests) for path in paths
+    ):
+        return
+    try:
+        if install.find() is not None:
+            return
+        install.cache_dir().mkdir(parents=True, exist_ok=True)
+        log = (install.cache_dir() / "prefetch.log").open("wb")
+    except (OSError, PrerequisiteError):  # the fixture reports it, with the fix
+        return
+    with log:
+        subprocess.Popen(
+            [sys.executable, "-c", "from zfish.trino import install; install.ensure()"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 @functools.cache

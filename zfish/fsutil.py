@@ -2,12 +2,16 @@
 
 A reader (or a rerun after ``kill -9``) sees either the old file or the new
 one, never a prefix of it. Temp names start with a dot so globs such as
-``*.json`` and Spark's file listing skip them.
+``*.json`` and Spark's file listing skip them. :func:`exclusive_lock` keeps two
+processes from filling one cache entry at once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 TEMP_MARK = ".zfish-tmp"
@@ -77,3 +81,24 @@ def remove_stale_temp_files(folder: Path) -> int:
             Path(entry.path).unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path, *, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold an advisory ``flock`` on ``path`` (created if missing); ``waiting()`` if it is held.
+
+    Released when the holder's process ends however it ends, so a killed
+    holder never leaves a stale lock.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from zfish import console, jars
 from zfish.exceptions import PrerequisiteError
+from zfish.fsutil import exclusive_lock
 
 TRINO_VERSION = "476"
 ENV_TRINO_HOME = "ZFISH_TRINO_HOME"
@@ -81,13 +82,21 @@ def ensure(*, download: bool = True, note: Callable[[str], None] | None = None) 
     if found is not None:
         return found
     say = note or console.note
-    tarball = cache_dir() / TARBALL
-    if not (tarball.is_file() and _sha1(tarball) == SHA1):
-        if not download:
-            raise PrerequisiteError(_missing("downloads are off"))
-        _download(tarball, say)
-    _unpack(tarball, say)
-    tarball.unlink(missing_ok=True)
+    lock = cache_dir() / ".install.lock"
+    # One download at a time: a second zfish (or the test suite's prefetch) waits for it.
+    with exclusive_lock(
+        lock, waiting=lambda: say(f"waiting for another process installing Trino ({lock}) ...")
+    ):
+        found = find()
+        if found is not None:
+            return found
+        tarball = cache_dir() / TARBALL
+        if not (tarball.is_file() and _sha1(tarball) == SHA1):
+            if not download:
+                raise PrerequisiteError(_missing("downloads are off"))
+            _download(tarball, say)
+        _unpack(tarball, say)
+        tarball.unlink(missing_ok=True)
     return install_dir()
 
 
