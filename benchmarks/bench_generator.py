@@ -35,7 +35,6 @@ from pathlib import Path
 
 from benchmarks.seed_baseline import run_seed_loop
 from zfish.generator import StudySpec, generate, plan_counts
-from zfish.generator.engine import chunk_size
 
 RATE = 500
 QUICK_RATE = 20
@@ -101,8 +100,8 @@ def run_floor(plan: list[DayPlan], root: Path, workers: int) -> int:
     for kind in ("observations", "images", "outcomes"):
         (root / kind).mkdir(parents=True)
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        chunksize = chunk_size(len(plan), workers)  # the days split as zfish splits them
-        written = sum(pool.imap_unordered(_floor_day, range(len(plan)), chunksize))
+        # One day per task, as zfish splits them.
+        written = sum(pool.imap_unordered(_floor_day, range(len(plan)), 1))
     return written
 
 
@@ -114,8 +113,21 @@ def timed(name: str, action: Callable[[], int]) -> Run:
     return Run(name, files, time.perf_counter() - started)
 
 
-def run_zfish(spec: StudySpec, out: Path, workers: int) -> int:
-    return generate(spec, out, workers=workers, show_progress=False).files
+def run_zfish(spec: StudySpec, out: Path, workers: int | None, chosen: list[str]) -> int:
+    report = generate(spec, out, workers=workers, show_progress=False)
+    if workers is None:
+        chosen.append(report.worker_choice)
+    return report.files
+
+
+def bench_dir() -> Path:
+    """$ZFISH_BENCH_DIR, else beside the user's data (the README's ./data): the disk it goes to."""
+    explicit = os.environ.get("ZFISH_BENCH_DIR")
+    if explicit:
+        return Path(explicit)
+    data = Path(os.environ.get("ZFISH_DATA", "./data/synthetic_data")).absolute()
+    data.parent.mkdir(parents=True, exist_ok=True)
+    return data.parent
 
 
 def count_files(root: Path) -> int:
@@ -149,13 +161,20 @@ def main(quick: bool) -> None:
     rounds = QUICK_ROUNDS if quick else ROUNDS
     workers = os.cpu_count() or 1
     spec = StudySpec(hatch_rate=rate)
-    base = Path(tempfile.mkdtemp(prefix="zfish-bench-gen-", dir=os.environ.get("ZFISH_BENCH_DIR")))
+    base = Path(tempfile.mkdtemp(prefix="zfish-bench-gen-", dir=bench_dir()))
     print(
         f"hatch rate {rate} ({rate // 5}x the seed), {spec.start}..{spec.end}; "
         f"{workers} cores; best of {rounds} round(s)"
     )
     print(f"output: {base} ({filesystem_of(base)}); load average before: {load()}")
-    need = 3 * rounds * plan_counts(spec).files * 4096 * 2  # a block per file, with margin
+    names = (
+        "seed loop (1 process)",
+        "zfish --workers 1",
+        f"zfish --workers {workers}",
+        "zfish (chosen)",
+        f"floor ({workers} processes)",
+    )
+    need = len(names) * rounds * plan_counts(spec).files * 4096 * 2  # a block per file, margin
     free = shutil.disk_usage(base).free
     if free < need:
         shutil.rmtree(base)
@@ -163,8 +182,8 @@ def main(quick: bool) -> None:
             f"bench_generator needs ~{need >> 20} MiB free in {base}, has {free >> 20}"
         )
     best: dict[str, Run] = {}
-    names = ("seed loop (1 process)", f"zfish ({workers} workers)", f"floor ({workers} processes)")
     plan: list[DayPlan] = []
+    chosen: list[str] = []
 
     def keep(run: Run) -> None:
         if run.name not in best or run.seconds < best[run.name].seconds:
@@ -174,12 +193,13 @@ def main(quick: bool) -> None:
         if which == 0:
             run = timed(names[0], partial(run_seed_loop, str(out), rate, START, END))
             assert count_files(out) == run.files
-        elif which == 1:
-            run = timed(names[1], partial(run_zfish, spec, out, workers))
+        elif which in (1, 2, 3):
+            asked = {1: 1, 2: workers, 3: None}[which]
+            run = timed(names[which], partial(run_zfish, spec, out, asked, chosen))
             assert count_files(out) - 1 == run.files  # the manifest is not part of the study
             plan[:] = plan or layout_of(out)
         else:
-            run = timed(names[2], partial(run_floor, plan, out, workers))
+            run = timed(names[4], partial(run_floor, plan, out, workers))
             assert count_files(out) == run.files
         keep(run)
 
@@ -188,7 +208,8 @@ def main(quick: bool) -> None:
     # after a big delete several times slower; each run would pay for the previous one's rmtree.
     try:
         for r in range(rounds):
-            order = (0, 1, 2) if r % 2 == 0 else (1, 2, 0)  # zfish before the floor: it plans it
+            # zfish before the floor (it plans it); the chosen count between the fixed ones.
+            order = (0, 1, 3, 2, 4) if r % 2 == 0 else (2, 3, 1, 4, 0)
             for which in order:
                 measure(which, base / f"run{r}-{which}")
     finally:
@@ -197,16 +218,22 @@ def main(quick: bool) -> None:
         cleanup = time.perf_counter() - started
 
     runs = [best[name] for name in names]
-    assert len({run.files for run in runs}) == 1, "the three runs must write the same files"
+    assert len({run.files for run in runs}) == 1, "every run must write the same files"
     print(f"{'':24} {'files':>9} {'seconds':>9} {'files/s':>10}")
     for run in runs:
         print(f"{run.name:24} {run.files:>9,} {run.seconds:>9.2f} {run.rate:>10,.0f}")
-    seed, zfish, floor = runs
-    ratio = zfish.rate / seed.rate
+    seed, one, every, auto, floor = runs
+    print(f"zfish (chosen) used: {'; '.join(chosen)}")
+    fastest_fixed = max(one.rate, every.rate)
+    print(
+        f"chosen / best fixed count : {auto.rate / fastest_fixed:5.2f}  "
+        f"(goal: never slower than 1 worker: chosen / 1 worker = {auto.rate / one.rate:.2f})"
+    )
+    ratio = auto.rate / seed.rate
     verdict = "met" if ratio >= TARGET else "NOT met"
     print(f"zfish / seed loop : {ratio:5.2f}x  (target >= {TARGET:.0f}x: {verdict})")
     print(
-        f"zfish / floor     : {zfish.rate / floor.rate:5.2f}   (seed loop / floor: "
+        f"zfish / floor     : {auto.rate / floor.rate:5.2f}   (seed loop / floor: "
         f"{seed.rate / floor.rate:.2f})"
     )
     print(

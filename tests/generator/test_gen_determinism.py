@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pytest
 from generator_testlib import tree
 
 from zfish.generator import StudySpec
@@ -83,3 +84,18 @@ def test_workers_started_beside_other_threads_give_the_same_tree(
         stop.set()
         thread.join()
     assert parallel == tree(make_study("serial", workers=1, **SMALL))
+
+
+def test_workers_chosen_by_measuring_give_the_same_tree(
+    make_study: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``zfish generate`` without --workers probes 1, then 2 processes: same bytes as 1 worker."""
+    from zfish.generator import engine, generate
+
+    monkeypatch.setattr(engine, "_PROBE_SECONDS", 0.02)  # a probe of a few days, not all of them
+    spec = StudySpec(hatch_rate=40, end=date(2025, 5, 20))  # over the pool's 5,000 files
+    out = make_study("serial", workers=1, hatch_rate=40, end=date(2025, 5, 20)).parent / "auto"
+    report = generate(spec, out, show_progress=False)
+    assert "chosen by measuring files/s (1: " in report.worker_choice
+    assert report.workers in (1, 2)
+    assert tree(out) == tree(out.parent / "serial")

@@ -215,3 +215,26 @@ def test_workers_must_be_positive(tmp_path: Path) -> None:
     assert engine.resolve_workers(SMALL, 64) == SMALL.n_days
     assert engine.resolve_workers(SMALL, None) == 1  # too small to be worth a pool
     assert engine.resolve_workers(StudySpec(hatch_rate=500), None) == min(os.cpu_count() or 1, 62)
+
+
+@pytest.mark.parametrize(("per_day", "chosen"), [({1: 0.01, 2: 0.04}, 1), ({1: 0.02, 2: 0.01}, 2)])
+def test_the_probe_keeps_two_workers_only_when_they_write_faster(
+    monkeypatch: pytest.MonkeyPatch, per_day: dict[int, float], chosen: int
+) -> None:
+    """A disk where two processes at once are slower (kernel contention) keeps one."""
+    monkeypatch.setattr(engine, "_PROBE_SECONDS", 0.1)
+    runs: list[tuple[int, int]] = []
+
+    def run(days: list[int], concurrency: int) -> int:
+        runs.append((len(days), concurrency))
+        # `concurrency` days at a time, each batch taking per_day[concurrency] seconds.
+        time.sleep(per_day[concurrency] * -(-len(days) // concurrency))
+        return 100 * len(days)
+
+    pending = list(range(200))
+    rates: dict[int, float] = {}
+    assert engine._probe(pending, 2, rates, run) == chosen
+    assert set(rates) == {1, 2}
+    one_process_days = sum(n for n, c in runs if c == 1)
+    assert runs[-1] == (2 * one_process_days, 2)  # each of the two got as many days as one had
+    assert len(pending) == 200 - 3 * one_process_days  # the rest is left to the chosen count
