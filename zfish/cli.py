@@ -238,7 +238,12 @@ def cli(ctx: click.Context, /, **shared: Any) -> None:
     metavar="P",
     help="P(a sick fish's images show the red signal) [default: 1].",
 )
-@click.option("--workers", type=int, default=None, help="Worker processes [default: every core].")
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Worker processes [default: chosen by measuring files/s, up to every core].",
+)
 @click.option(
     "--force", is_flag=True, help="Regenerate even if up to date; replace a study of other options."
 )

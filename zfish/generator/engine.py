@@ -471,7 +471,7 @@ class WorkerChoice:
 # A probe step writes about this long before its files/s is read (a day at least).
 _PROBE_SECONDS = 0.4
 # A count of workers is kept only when it writes this much faster: noise is not a gain.
-_PROBE_GAIN = 1.15
+_PROBE_GAIN = 1.10
 
 
 def write_study(
@@ -486,7 +486,7 @@ def write_study(
 
     ``adaptive``: ``workers`` is the most to use. The first days are written by one
     process, the next by two at once, then three...; a count is kept only while it
-    raises files/s by ``_PROBE_GAIN`` over the best so far, and the remaining days
+    raises files/s by ``_PROBE_GAIN`` (10%) over the best so far, and the remaining days
     go to the best count. Where processes creating files at once contend in the
     kernel (ext4 on some of these machines: 2 workers 51 s, 1 worker 18 s for 177k
     files) one process wins; on a disk without that contention (or /dev/shm),
@@ -540,10 +540,13 @@ def _probe(
     """Write days from the head of ``pending`` with 1, 2, ... processes; the best count.
 
     Each step gives every process as many days as the one process took for
-    ``_PROBE_SECONDS``; it stops at the first count that is not ``_PROBE_GAIN`` faster.
+    ``_PROBE_SECONDS`` (or a share of the days, whichever is fewer); it stops at the first count that is not ``_PROBE_GAIN`` faster.
     """
     started, files, per_process = time.perf_counter(), 0, 0
-    while pending and time.perf_counter() - started < _PROBE_SECONDS:
+    # At most a sixth of the days for one process (with two cores): a fast disk leaves
+    # days for the steps that follow, and most of the study for the count chosen.
+    most_days = max(1, len(pending) // (2 + 2 * most))
+    while pending and per_process < most_days and time.perf_counter() - started < _PROBE_SECONDS:
         files += run([pending.pop(0)], 1)
         per_process += 1
     rates[1] = files / max(time.perf_counter() - started, 1e-9)
@@ -796,7 +799,7 @@ def generate(
     holds the study of this spec, nothing is written (``up_to_date``) unless
     ``force``; a study of another spec is replaced only with ``force``; a
     non-empty folder that is not a zfish study is never touched. ``workers``
-    defaults to every core (one process for studies too small to gain).
+    defaults to a count chosen by measuring, up to every core (one process for small studies).
     """
     started = time.perf_counter()
     spec.validate()
