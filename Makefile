@@ -62,9 +62,12 @@ check-java: ## Check that a Java 17 runtime is available (Spark needs it)
 $(STAMP): pyproject.toml | check-python
 	@echo "==> bootstrapping $(VENV) (first run or pyproject.toml changed)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@# uv installs the same packages as pip, in parallel (pip took ~100 s of a fresh make test).
-	@$(PY) -m pip install --quiet --disable-pip-version-check 'uv>=0.9,<1'
-	@$(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode -e '.[test]'
+	@# uv installs the same packages as pip, in parallel (pip took ~100 s of a fresh make test);
+	@# where uv cannot be had or run, pip does it.
+	@{ $(PY) -m pip install --quiet --disable-pip-version-check 'uv>=0.9,<1' && \
+	  $(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode -e '.[test]'; } || \
+	  { echo "==> uv failed; installing with pip"; \
+	    $(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'; }
 	@touch $(STAMP)
 	@echo "==> $(VENV) ready"
 
