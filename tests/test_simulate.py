@@ -533,3 +533,29 @@ def test_a_range_from_the_seasons_first_evening_skips_what_had_no_delivery(
     before = CliRunner().invoke(cli, [*empty, "--from", "2025-03-30", "--to", "2025-04-02"])
     assert before.exit_code == 2
     assert "2025-04-03 or later" in before.output
+
+
+def test_a_feed_with_then_crawl_etl_gives_the_seeds_numbers(
+    spark: SparkSession, study: Path, tmp_path: Path
+) -> None:
+    """zfish feed --then crawl,etl: each delivered evening is crawled and joined (one session)."""
+    from zfish.lake import feed
+    from zfish.simulate import feed_steps
+
+    layout = LakeLayout(root=tmp_path / "lake")
+    said: list[str] = []
+    ticks = feed.run(
+        study,
+        feed.LakeDestination(layout),
+        feed.FeedOptions(
+            every=0.1, first=date(2025, 5, 10), last=date(2025, 5, 11), then=("crawl", "etl")
+        ),
+        say=said.append,
+        then_step=feed_steps(layout, job.WRITER_NATIVE, None),
+    )
+    assert [t.evening for t in ticks] == [date(2025, 5, 10), date(2025, 5, 11)]
+    assert ticks[0].then == {"crawl": "catalogued", "etl": "60 labelled rows, 0 quarantined"}
+    assert "etl: 60 labelled rows" in said[0]
+    assert _count(layout, "outcomes") == 25
+    assert fishtable.count_rows(layout.table) == 75
+    assert_invariant(layout, date(2025, 5, 11))

@@ -338,6 +338,103 @@ def upload_cmd(settings: Settings, until: date, source: Path | None, quiet: bool
         )
 
 
+@cli.command("feed")
+@click.option(
+    "--every",
+    default="30s",
+    show_default=True,
+    metavar="30s|2m|1h",
+    help="Time between ticks; each tick is one simulated evening.",
+)
+@click.option(
+    "--from", "first", callback=parse_day, metavar="YYYY-MM-DD", help="First evening to deliver."
+)
+@click.option(
+    "--to", "last", callback=parse_day, metavar="YYYY-MM-DD", help="Last evening to deliver."
+)
+@click.option(
+    "--diff",
+    type=click.Choice(["rotating", "none", "append"]),
+    default="rotating",
+    show_default=True,
+    help="rotating: what changed since the last delivery; none: everything; append: new keys only.",
+)
+@click.option(
+    "--then",
+    "then",
+    default="",
+    metavar="crawl,etl",
+    help="After each delivery into the lake: crawl, and the ETL of that evening.",
+)
+@click.option(
+    "--no-catch-up", is_flag=True, help="On a restart, skip the ticks missed while stopped."
+)
+@click.option(
+    "--endpoint", metavar="URL", help="Deliver through this S3 endpoint (e.g. zfish serve)."
+)
+@click.option("--ticks", type=int, default=None, help="Stop after this many deliveries.")
+@click.option("--writer", type=click.Choice(["native", "spark-hudi"]), default="native")
+@shared_options
+@handle_errors
+def feed_cmd(
+    settings: Settings,
+    every: str,
+    first: date | None,
+    last: date | None,
+    diff: str,
+    then: str,
+    no_catch_up: bool,
+    endpoint: str | None,
+    ticks: int | None,
+    writer: str,
+) -> None:
+    """Deliver the study on a schedule, one evening per tick, with a diff strategy.
+
+    State lives with the data, so a restart resumes; SIGTERM or Ctrl-C stops
+    between deliveries. Example: zfish feed --every 30s --then crawl,etl
+    """
+    from zfish.lake import feed
+
+    steps = tuple(s.strip() for s in then.split(",") if s.strip())
+    options = feed.FeedOptions(
+        every=feed.parse_every(every),
+        first=first,
+        last=last,
+        diff=diff,
+        then=steps,
+        catch_up=not no_catch_up,
+        max_ticks=ticks,
+    )
+    destination: feed.Destination
+    if endpoint:
+        if steps:
+            raise click.UsageError(
+                "--then runs zfish's crawl and ETL on the lake; with --endpoint start the "
+                "endpoint's Glue crawlers and jobs instead (aws glue start-crawler ...)"
+            )
+        layout = settings.layout
+        destination = feed.EndpointDestination(endpoint, layout.bucket, layout.prefix)
+    else:
+        destination = feed.LakeDestination(settings.layout)
+    then_step = None
+    if steps:
+        from zfish.simulate import feed_steps
+
+        then_step = feed_steps(settings.layout, writer, None)
+    console.note(
+        f"feeding {settings.data} into {destination.description} every {options.every:g}s "
+        f"(--diff {diff}); SIGTERM or Ctrl-C stops between deliveries"
+    )
+    done = feed.run(
+        settings.data,
+        destination,
+        options,
+        say=lambda line: print(line, flush=True),  # one line a tick, in logs as it happens
+        then_step=then_step,
+    )
+    console.note(f"{len(done)} evening(s) delivered")
+
+
 @cli.command("crawl")
 @click.option(
     "--history",

@@ -256,3 +256,35 @@ def print_evening(report: EveningReport, *, verbose: bool = False) -> None:
     console.summary(f"simulated evening {report.day}", report.rows(verbose=verbose))
     if report.upload and report.upload.problems:
         console.note(f"upload: {len(report.upload.problems)} problem(s), see `zfish upload`")
+
+
+def feed_steps(layout: LakeLayout, writer: str, hudi_bundle: str | None) -> FeedSteps:
+    """``zfish feed --then crawl,etl``: the rest of each evening after its delivery."""
+    return FeedSteps(layout, writer, hudi_bundle)
+
+
+@dataclass
+class FeedSteps:
+    """The crawl and the ETL of a fed evening; one Spark session for the whole feed."""
+
+    layout: LakeLayout
+    writer: str
+    hudi_bundle: str | None
+    _spark: Future[SparkSession] | None = None
+
+    def __call__(self, step: str, day: date) -> str:
+        if step == "crawl":
+            report = crawler.crawl(self.layout)
+            return f"{len(report.problems)} problem(s)" if report.problems else "catalogued"
+        if self._spark is None:
+            self._spark = start_session(self.writer, self.hudi_bundle)
+        spark = self._spark.result()
+        spark._jvm.SparkSession.setActiveSession(spark._jsparkSession)  # type: ignore[union-attr]
+        end = datetime.combine(day, datetime.min.time()).replace(hour=EVENING_HOUR)
+        etl = job.run(
+            spark,
+            self.layout,
+            job.EtlOptions(end_date=end, writer=self.writer),
+            show_progress=False,
+        )
+        return f"{etl.labelled_rows} labelled rows, {etl.quarantined_total} quarantined"
