@@ -54,6 +54,10 @@ class CatalogError(ZfishError):
     """The embedded Glue-style catalog is missing, corrupt or cannot be updated."""
 
 
+class DeliveryError(ZfishError):
+    """``zfish feed`` could not deliver: its S3 endpoint refused or could not be reached."""
+
+
 class QueryError(ZfishError):
     """An Athena-style query was refused or failed."""
 

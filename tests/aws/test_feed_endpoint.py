@@ -57,3 +57,30 @@ def test_a_feed_into_the_endpoint_lands_as_zfish_upload_writes_and_resumes(
     key = f"{endpoint.layout.prefix}/{feed.STATE_KEY}"
     state = json.loads(s3.get_object(Bucket=endpoint.layout.bucket, Key=key)["Body"].read())
     assert state["last"] == str(DAYS[-1] + timedelta(days=1))
+
+
+def test_a_missing_bucket_or_a_dead_endpoint_is_one_line_with_the_fix(
+    endpoint: Live, tmp_path: Path
+) -> None:
+    study = write_study(tmp_path / "study", DAYS)
+    zfish = Path(sys.executable).with_name("zfish")
+    no_bucket = subprocess.run(
+        [str(zfish), "--data", str(study), "feed", "--every", "0.1s", "--endpoint", endpoint.url],
+        env=endpoint.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    message = " ".join(no_bucket.stderr.split())
+    assert no_bucket.returncode == 1, no_bucket.stderr
+    assert "NoSuchBucket; create the bucket first (aws s3 mb s3://my-data-bucket)" in message
+    assert "Traceback" not in no_bucket.stderr
+    dead = subprocess.run(
+        [str(zfish), "--data", str(study), "feed", "--endpoint", "http://127.0.0.1:9"],
+        env={**endpoint.env(), "AWS_MAX_ATTEMPTS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert dead.returncode == 1, dead.stderr
+    assert "is the endpoint running?" in " ".join(dead.stderr.split())

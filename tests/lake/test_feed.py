@@ -189,3 +189,21 @@ def test_sigkill_mid_delivery_then_restart_loses_and_halves_nothing(tmp_path: Pa
     leftovers = [p for p in lake.rglob("*") if ".zfish-tmp" in p.name]
     assert leftovers == [], f"crash seed {seed}"
     assert json.loads((layout.dataset / feed.STATE_KEY).read_text())["last"] == last.isoformat()
+
+
+def test_a_partition_with_bad_json_is_held_back_and_named(tmp_path: Path) -> None:
+    study = write_study(tmp_path / "study", DAYS)
+    bad = sorted((study / "observations" / f"day={DAYS[1]}").glob("*.json"))[0]
+    bad.write_text('{"fish_id": "zfish_1",')
+    layout = LakeLayout(root=tmp_path / "lake")
+    said: list[str] = []
+    ticks = feed.run(
+        study,
+        feed.LakeDestination(layout),
+        feed.FeedOptions(every=0.1, first=DAYS[3], max_ticks=1),
+        say=said.append,
+    )
+    assert ticks[0].delivered == 3 * PER_DAY - 3  # the bad day's 3 observations held back
+    assert not (layout.observations / f"day={DAYS[1]}").exists()
+    assert (layout.images / f"day={DAYS[1]}").is_dir()  # another kind's partition still lands
+    assert any(str(bad) in line and "invalid JSON" in line for line in said), said

@@ -21,6 +21,7 @@ is lost or half-written). SIGTERM or Ctrl-C stops between deliveries.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import signal
@@ -32,11 +33,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from zfish.exceptions import ValidationError
+from zfish.exceptions import DeliveryError, ValidationError
 from zfish.fsutil import atomic_write_bytes
 from zfish.lake import partitions
 from zfish.lake.jsoncompact import JsonInputError, compact
-from zfish.problems import Problem
+from zfish.problems import Problem, render
 from zfish.settings import KINDS, LakeLayout
 
 DIFF_ROTATING = "rotating"
@@ -97,16 +98,41 @@ class EndpointDestination:
         return f"{self.prefix.strip('/')}/{key}"
 
     def put(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        with self._failures(key):
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
     def get(self, key: str) -> bytes | None:
+        with self._failures(key):
+            try:
+                response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            except self.client.exceptions.NoSuchKey:
+                return None
+            body: bytes = response["Body"].read()
+            return body
+
+    @contextlib.contextmanager
+    def _failures(self, key: str) -> Iterator[None]:
+        """botocore's errors as one line that names the object and the fix."""
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+        where = f"s3://{self.bucket}/{self._key(key)} at {self.url}"
         try:
-            body: bytes = self.client.get_object(Bucket=self.bucket, Key=self._key(key))[
-                "Body"
-            ].read()
-        except self.client.exceptions.NoSuchKey:
-            return None
-        return body
+            yield
+        except NoCredentialsError:
+            raise DeliveryError(
+                f"no AWS credentials for {self.url}: export the AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY that `zfish serve` prints (any values for zfish serve)"
+            ) from None
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            fix = (
+                f"create the bucket first (aws s3 mb s3://{self.bucket}) or pass --bucket"
+                if code == "NoSuchBucket"
+                else "check the endpoint's credentials and the bucket"
+            )
+            raise DeliveryError(f"{where}: {code or exc}; {fix}") from None
+        except BotoCoreError as exc:
+            raise DeliveryError(f"{where}: {exc}; is the endpoint running?") from None
 
 
 @dataclass(frozen=True)
@@ -172,14 +198,23 @@ def evening_set(source: Path, evening: date) -> tuple[dict[str, bytes], list[Pro
             if part.day >= evening:
                 continue
             staged: dict[str, bytes] = {}
-            try:
-                for rel in partitions.files_in(part.path):
-                    data = (part.path / rel).read_bytes()
+            bad: list[Problem] = []
+            for rel in partitions.files_in(part.path):
+                data = (part.path / rel).read_bytes()
+                try:
                     staged[f"{kind}/{part.name}/{rel.as_posix()}"] = (
                         compact(data) if rel.suffix.lower() == ".json" else data
                     )
-            except JsonInputError as exc:
-                problems.append(Problem(part.path, f"partition not delivered: {exc.reason}"))
+                except JsonInputError as exc:
+                    bad.append(
+                        Problem(
+                            part.path / rel,
+                            f"invalid JSON: {exc.reason}; its partition is not delivered until "
+                            "the file is fixed (the next tick then delivers it)",
+                        )
+                    )
+            if bad:
+                problems.extend(bad)
                 continue
             objects.update(staged)
     return objects, problems
@@ -355,6 +390,8 @@ def run(
                 f"({options.diff}; {tick.unchanged} already there) in {tick.seconds:.2f}s"
                 f"{problems}{then}; next tick {nxt:%H:%M:%S}"
             )
+            if tick.problems:
+                say(render(tick.problems))
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
