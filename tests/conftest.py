@@ -106,7 +106,11 @@ def _prefetch_trino(config: pytest.Config) -> None:
 
     trino_tests = config.rootpath / "tests" / "trino"
     here = config.invocation_params.dir
-    paths = [(here / arg.split("::", 1)[0]).resolve() for arg in config.args]
+    # Arguments are relative to where pytest was started; testpaths to the rootdir.
+    paths = [
+        next((p for p in (here / a, config.rootpath / a) if p.exists()), here / a).resolve()
+        for a in (arg.split("::", 1)[0] for arg in config.args)
+    ]
     if not any(
         trino_tests.is_relative_to(path) or path.is_relative_to(trino_tests) for path in paths
     ):
