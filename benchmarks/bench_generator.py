@@ -33,6 +33,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+from benchmarks.measure import bench_dir, count_files, filesystem_of
 from benchmarks.seed_baseline import run_seed_loop
 from zfish.generator import StudySpec, generate, plan_counts
 
@@ -118,34 +119,6 @@ def run_zfish(spec: StudySpec, out: Path, workers: int | None, chosen: list[str]
     if workers is None:
         chosen.append(report.worker_choice)
     return report.files
-
-
-def bench_dir() -> Path:
-    """$ZFISH_BENCH_DIR, else beside the user's data (the README's ./data): the disk it goes to."""
-    explicit = os.environ.get("ZFISH_BENCH_DIR")
-    if explicit:
-        return Path(explicit)
-    data = Path(os.environ.get("ZFISH_DATA", "./data/synthetic_data")).absolute()
-    data.parent.mkdir(parents=True, exist_ok=True)
-    return data.parent
-
-
-def count_files(root: Path) -> int:
-    return sum(len(files) for _, _, files in os.walk(root))
-
-
-def filesystem_of(path: Path) -> str:
-    """The mount's filesystem type, from /proc/mounts (best effort)."""
-    best, fstype = "", "unknown"
-    try:
-        with open("/proc/mounts") as mounts:
-            for line in mounts:
-                parts = line.split()
-                if len(parts) > 2 and str(path).startswith(parts[1]) and len(parts[1]) > len(best):
-                    best, fstype = parts[1], parts[2]
-    except OSError:
-        pass
-    return fstype
 
 
 def load() -> str:

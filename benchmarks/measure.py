@@ -165,3 +165,31 @@ def verdict(ratio: float, goal: float, lower_is_better: bool = True) -> str:
     met = ratio <= goal if lower_is_better else ratio >= goal
     sign = "<=" if lower_is_better else ">="
     return f"{ratio:.2f} (goal {sign} {goal:g}: {'met' if met else 'NOT met'})"
+
+
+def bench_dir() -> Path:
+    """$ZFISH_BENCH_DIR, else beside the user's data (the README's ./data): the disk it goes to."""
+    explicit = os.environ.get("ZFISH_BENCH_DIR")
+    if explicit:
+        return Path(explicit)
+    data = Path(os.environ.get("ZFISH_DATA", "./data/synthetic_data")).absolute()
+    data.parent.mkdir(parents=True, exist_ok=True)
+    return data.parent
+
+
+def count_files(root: Path) -> int:
+    return sum(len(files) for _, _, files in os.walk(root))
+
+
+def filesystem_of(path: Path) -> str:
+    """The mount's filesystem type, from /proc/mounts (best effort)."""
+    best, fstype = "", "unknown"
+    try:
+        with open("/proc/mounts") as mounts:
+            for line in mounts:
+                parts = line.split()
+                if len(parts) > 2 and str(path).startswith(parts[1]) and len(parts[1]) > len(best):
+                    best, fstype = parts[1], parts[2]
+    except OSError:
+        pass
+    return fstype
