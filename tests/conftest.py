@@ -147,13 +147,11 @@ def _hudi_bundle() -> tuple[Path | None, str]:
 @pytest.fixture(scope="session")
 def hudi_bundle() -> Path:
     """The bundle jar; a test needing it fails on CI without it and skips elsewhere, saying why."""
-    from zfish import jars
+    from tests.support import unavailable
 
     path, why = _hudi_bundle()
     if path is None:
-        if jars.require_bundle():
-            pytest.fail(f"the JVM Hudi tests must run here (CI): {why}", pytrace=False)
-        pytest.skip(f"no JVM Hudi: {why}")
+        unavailable(f"the JVM Hudi tests must run here (CI): {why}", f"no JVM Hudi: {why}")
     return path
 
 

@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -91,6 +92,13 @@ def expected_joined_rows(dataset: Path, before: date) -> dict[str, dict[str, obj
 SLF4J_API = jars.Artifact("org.slf4j", "slf4j-api", "1.7.36")
 
 
+def unavailable(on_ci: str, elsewhere: str) -> NoReturn:
+    """What a registry could not give: the test fails on CI (it must run there), skips elsewhere."""
+    if jars.require_bundle():
+        pytest.fail(on_ci, pytrace=False)
+    pytest.skip(elsewhere)
+
+
 def central_or_skip(artifact: jars.Artifact, suffix: str) -> bytes:
     """A file of ``artifact`` from Maven Central (a pom, a sha1); skip (fail on CI) offline."""
     url = artifact.url.removesuffix(".jar") + suffix
@@ -99,9 +107,10 @@ def central_or_skip(artifact: jars.Artifact, suffix: str) -> bytes:
             data: bytes = resp.read()
             return data
     except (OSError, urllib.error.URLError) as exc:
-        if jars.require_bundle():
-            pytest.fail(f"Maven Central must be reachable here (CI): {url}: {exc}")
-        pytest.skip(f"Maven Central is not reachable: {url}: {exc}")
+        unavailable(
+            f"Maven Central must be reachable here (CI): {url}: {exc}",
+            f"Maven Central is not reachable: {url}: {exc}",
+        )
 
 
 def pom_only_entry(home: Path, artifact: jars.Artifact) -> Path:

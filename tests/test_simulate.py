@@ -540,7 +540,7 @@ def test_a_feed_with_then_crawl_etl_gives_the_seeds_numbers(
 ) -> None:
     """zfish feed --then crawl,etl: each delivered evening is crawled and joined (one session)."""
     from zfish.lake import feed
-    from zfish.simulate import feed_steps
+    from zfish.simulate import FeedSteps
 
     layout = LakeLayout(root=tmp_path / "lake")
     said: list[str] = []
@@ -551,7 +551,7 @@ def test_a_feed_with_then_crawl_etl_gives_the_seeds_numbers(
             every=0.1, first=date(2025, 5, 10), last=date(2025, 5, 11), then=("crawl", "etl")
         ),
         say=said.append,
-        then_step=feed_steps(layout, job.WRITER_NATIVE, None),
+        then_step=FeedSteps(layout, job.WRITER_NATIVE, None),
     )
     assert [t.evening for t in ticks] == [date(2025, 5, 10), date(2025, 5, 11)]
     assert ticks[0].then == {"crawl": "catalogued", "etl": "60 labelled rows, 0 quarantined"}

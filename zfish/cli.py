@@ -106,6 +106,30 @@ def _add_options(func: F, decorators: list[Callable[[Any], Any]]) -> F:
     return func
 
 
+# Which Hudi writer the ETL uses: zfish etl, zfish simulate and zfish feed --then etl.
+_WRITER_OPTIONS = [
+    click.option(
+        "--writer",
+        type=click.Choice(["native", "spark-hudi"]),
+        default="native",
+        show_default=True,
+        help="native: zfish's Hudi writer; spark-hudi: the JVM Hudi datasource (needs its bundle jar).",
+    ),
+    click.option(
+        "--hudi-bundle",
+        envvar="ZFISH_HUDI_BUNDLE",
+        default=None,
+        help="The Hudi bundle jar for --writer spark-hudi [env ZFISH_HUDI_BUNDLE; default: "
+        "resolved once into zfish's cache, see `zfish bundle`].",
+    ),
+]
+
+
+def writer_options(func: F) -> F:
+    """``--writer`` and ``--hudi-bundle``."""
+    return _add_options(func, _WRITER_OPTIONS)
+
+
 def handle_errors(func: F) -> F:
     """Turn zfish errors into a one-line message and the error's exit code."""
 
@@ -373,7 +397,7 @@ def upload_cmd(settings: Settings, until: date, source: Path | None, quiet: bool
     "--endpoint", metavar="URL", help="Deliver through this S3 endpoint (e.g. zfish serve)."
 )
 @click.option("--ticks", type=int, default=None, help="Stop after this many deliveries.")
-@click.option("--writer", type=click.Choice(["native", "spark-hudi"]), default="native")
+@writer_options
 @shared_options
 @handle_errors
 def feed_cmd(
@@ -387,6 +411,7 @@ def feed_cmd(
     endpoint: str | None,
     ticks: int | None,
     writer: str,
+    hudi_bundle: str | None,
 ) -> None:
     """Deliver the study on a schedule, one evening per tick, with a diff strategy.
 
@@ -418,9 +443,9 @@ def feed_cmd(
         destination = feed.LakeDestination(settings.layout)
     then_step = None
     if steps:
-        from zfish.simulate import feed_steps
+        from zfish.simulate import FeedSteps
 
-        then_step = feed_steps(settings.layout, writer, None)
+        then_step = FeedSteps(settings.layout, writer, hudi_bundle)
     console.note(
         f"feeding {settings.data} into {destination.description} every {options.every:g}s "
         f"(--diff {diff}); SIGTERM or Ctrl-C stops between deliveries"
@@ -558,20 +583,7 @@ def etl_options(func: F) -> F:
             show_default=True,
             help="Days of observations re-read each run (widened automatically after missed runs).",
         ),
-        click.option(
-            "--writer",
-            type=click.Choice(["native", "spark-hudi"]),
-            default="native",
-            show_default=True,
-            help="native: zfish's Hudi writer; spark-hudi: the JVM Hudi datasource (needs its bundle jar).",
-        ),
-        click.option(
-            "--hudi-bundle",
-            envvar="ZFISH_HUDI_BUNDLE",
-            default=None,
-            help="The Hudi bundle jar for --writer spark-hudi [env ZFISH_HUDI_BUNDLE; default: "
-            "resolved once into zfish's cache, see `zfish bundle`].",
-        ),
+        *_WRITER_OPTIONS,
         click.option(
             "--reprocess-window",
             is_flag=True,
@@ -582,9 +594,7 @@ def etl_options(func: F) -> F:
         click.option("--quiet", is_flag=True, help="No progress lines."),
         click.option("--verbose", is_flag=True, help="Also report the Spark jobs each ETL ran."),
     ]
-    for decorate in reversed(decorators):
-        func = decorate(func)
-    return func
+    return _add_options(func, decorators)
 
 
 @cli.command("etl")

@@ -182,6 +182,20 @@ def start_session(writer: str, hudi_bundle: str | None) -> Future[SparkSession]:
         pool.shutdown(wait=False)  # the thread ends with the start; nothing else is queued
 
 
+def evening_end(day: date) -> datetime:
+    """The ETL's end date for the evening of ``day``: 18:00 (EVENING_HOUR)."""
+    return datetime.combine(day, datetime.min.time()).replace(hour=EVENING_HOUR)
+
+
+def started_session(spark: SparkSession | Future[SparkSession]) -> SparkSession:
+    """The session, waited for if :func:`start_session` is still starting it."""
+    if isinstance(spark, Future):
+        spark = spark.result()
+        # Made in another thread: the JVM's active session is per thread.
+        spark._jvm.SparkSession.setActiveSession(spark._jsparkSession)  # type: ignore[union-attr]
+    return spark
+
+
 def evening(
     spark: SparkSession | Future[SparkSession],
     data_dir: Path,
@@ -222,16 +236,11 @@ def evening(
     report.stage_seconds["crawl"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    end = datetime.combine(day, datetime.min.time()).replace(hour=EVENING_HOUR)
-    if isinstance(spark, Future):
-        spark = spark.result()
-        # Made in another thread: the JVM's active session is per thread.
-        spark._jvm.SparkSession.setActiveSession(spark._jsparkSession)  # type: ignore[union-attr]
     report.etl = job.run(
-        spark,
+        started_session(spark),
         layout,
         job.EtlOptions(
-            end_date=end,
+            end_date=evening_end(day),
             window_days=window_days,
             writer=writer,
             reprocess_window=reprocess_window,
@@ -258,14 +267,12 @@ def print_evening(report: EveningReport, *, verbose: bool = False) -> None:
         console.note(f"upload: {len(report.upload.problems)} problem(s), see `zfish upload`")
 
 
-def feed_steps(layout: LakeLayout, writer: str, hudi_bundle: str | None) -> FeedSteps:
-    """``zfish feed --then crawl,etl``: the rest of each evening after its delivery."""
-    return FeedSteps(layout, writer, hudi_bundle)
-
-
 @dataclass
 class FeedSteps:
-    """The crawl and the ETL of a fed evening; one Spark session for the whole feed."""
+    """``zfish feed --then crawl,etl``: the crawl and the ETL of each delivered evening.
+
+    One Spark session for the whole feed, started at the first ETL.
+    """
 
     layout: LakeLayout
     writer: str
@@ -278,13 +285,10 @@ class FeedSteps:
             return f"{len(report.problems)} problem(s)" if report.problems else "catalogued"
         if self._spark is None:
             self._spark = start_session(self.writer, self.hudi_bundle)
-        spark = self._spark.result()
-        spark._jvm.SparkSession.setActiveSession(spark._jsparkSession)  # type: ignore[union-attr]
-        end = datetime.combine(day, datetime.min.time()).replace(hour=EVENING_HOUR)
         etl = job.run(
-            spark,
+            started_session(self._spark),
             self.layout,
-            job.EtlOptions(end_date=end, writer=self.writer),
+            job.EtlOptions(end_date=evening_end(day), writer=self.writer),
             show_progress=False,
         )
         return f"{etl.labelled_rows} labelled rows, {etl.quarantined_total} quarantined"

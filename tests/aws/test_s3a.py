@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.aws.conftest import ServeProcess
+from tests.support import unavailable
 from zfish import fishtable
 from zfish.pipeline import schemas
 
@@ -26,9 +27,10 @@ def s3a_classpath() -> list[Path]:
     try:
         return [jars.hudi_bundle(), *jars.s3a_jars()]
     except PrerequisiteError as exc:
-        if jars.require_bundle():
-            pytest.fail(f"the s3a tests must run here (CI): {exc}", pytrace=False)
-        pytest.skip(f"no hadoop-aws / Hudi bundle (Maven Central unreachable?): {exc}")
+        unavailable(
+            f"the s3a tests must run here (CI): {exc}",
+            f"no hadoop-aws / Hudi bundle (Maven Central unreachable?): {exc}",
+        )
 
 
 def test_spark_s3a_reads_json_writes_parquet_and_hudi_writes_the_table(

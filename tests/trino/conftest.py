@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from zfish import jars
+from tests.support import unavailable
 from zfish.exceptions import PrerequisiteError
 from zfish.trino import install
 from zfish.trino.engine import TrinoEngine
@@ -44,9 +44,10 @@ def _install() -> None:
     try:
         install.ensure()
     except PrerequisiteError as exc:
-        if jars.require_bundle():
-            pytest.fail(f"the Trino oracle tests must run here (CI): {exc}", pytrace=False)
-        pytest.skip(f"no Trino {install.TRINO_VERSION}: {exc}")
+        unavailable(
+            f"the Trino oracle tests must run here (CI): {exc}",
+            f"no Trino {install.TRINO_VERSION}: {exc}",
+        )
 
 
 # Package scope: stopped after the last Trino test, not at the end of the run (an idle

@@ -14,7 +14,7 @@ The destination is the lake (files through temp + rename) or an S3 endpoint
 (``put_object`` through boto3, as any client would). The feed's state and
 manifests live with the data, under ``<prefix>/_zfish/feed/``, so a restart
 resumes at the next evening. An evening counts as delivered only once its
-manifest is written: after a SIGKILL mid-delivery, the next start delivers
+objects, then its manifest, then the state are written: after a SIGKILL mid-delivery, the next start delivers
 that evening again, whole (a rewritten object has the same bytes; no object
 is lost or half-written). SIGTERM or Ctrl-C stops between deliveries.
 """
@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from zfish.exceptions import DeliveryError, ValidationError
 from zfish.fsutil import atomic_write_bytes
 from zfish.lake import partitions
-from zfish.lake.jsoncompact import JsonInputError, compact
+from zfish.lake.upload import stage_partition
 from zfish.problems import Problem, render
 from zfish.settings import KINDS, LakeLayout
 
@@ -186,8 +186,9 @@ def parse_every(text: str) -> float:
 def evening_set(source: Path, evening: date) -> tuple[dict[str, bytes], list[Problem]]:
     """key -> the bytes the lake holds for it, for every partition strictly before ``evening``.
 
-    A partition with a file that is not valid JSON is left out whole (as ``zfish
-    upload`` does) and reported.
+    A partition with a file that is not valid JSON (or unreadable) is left out
+    whole, as ``zfish upload`` leaves it (:func:`~zfish.lake.upload.stage_partition`),
+    and reported.
     """
     objects: dict[str, bytes] = {}
     problems: list[Problem] = []
@@ -197,26 +198,18 @@ def evening_set(source: Path, evening: date) -> tuple[dict[str, bytes], list[Pro
         for part in found:
             if part.day >= evening:
                 continue
-            staged: dict[str, bytes] = {}
-            bad: list[Problem] = []
-            for rel in partitions.files_in(part.path):
-                data = (part.path / rel).read_bytes()
-                try:
-                    staged[f"{kind}/{part.name}/{rel.as_posix()}"] = (
-                        compact(data) if rel.suffix.lower() == ".json" else data
-                    )
-                except JsonInputError as exc:
-                    bad.append(
-                        Problem(
-                            part.path / rel,
-                            f"invalid JSON: {exc.reason}; its partition is not delivered until "
-                            "the file is fixed (the next tick then delivers it)",
-                        )
-                    )
+            staged, bad = stage_partition(part, partitions.files_in(part.path))
             if bad:
                 problems.extend(bad)
+                problems.append(
+                    Problem(
+                        part.path,
+                        f"partition not delivered: {len(bad)} bad file(s); fix them and the "
+                        "next tick delivers it",
+                    )
+                )
                 continue
-            objects.update(staged)
+            objects.update((f"{kind}/{part.name}/{rel.as_posix()}", data) for rel, data in staged)
     return objects, problems
 
 

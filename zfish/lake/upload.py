@@ -139,15 +139,14 @@ def upload(
     return report
 
 
-def _upload_partition(
-    layout: LakeLayout,
-    kind: str,
-    part: partitions.Partition,
-    files: list[Path],
-    report: UploadReport,
-) -> None:
-    stats = report.kinds[kind]
-    # Validate the whole partition before writing any of it.
+def stage_partition(
+    part: partitions.Partition, files: list[Path]
+) -> tuple[list[tuple[Path, bytes]], list[Problem]]:
+    """(relative path, the bytes the lake holds for it) of each file, and the files that cannot be.
+
+    A partition with any problem is not to be written at all (a half partition
+    would be visible to the crawler); ``zfish feed`` holds it back the same way.
+    """
     staged: list[tuple[Path, bytes]] = []
     bad: list[Problem] = []
     for rel in files:
@@ -158,6 +157,19 @@ def _upload_partition(
             bad.append(Problem(src, f"invalid JSON: {exc.reason}"))
         except OSError as exc:
             bad.append(Problem(src, f"unreadable: {exc.strerror or exc}"))
+    return staged, bad
+
+
+def _upload_partition(
+    layout: LakeLayout,
+    kind: str,
+    part: partitions.Partition,
+    files: list[Path],
+    report: UploadReport,
+) -> None:
+    stats = report.kinds[kind]
+    # Validate the whole partition before writing any of it.
+    staged, bad = stage_partition(part, files)
     if bad:
         report.problems.extend(bad)
         report.problems.append(
