@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from zfish.exceptions import DeliveryError, ValidationError
-from zfish.fsutil import atomic_write_bytes
+from zfish.fsutil import atomic_write_bytes, remove_stale_temp_files
 from zfish.lake import partitions
 from zfish.lake.upload import stage_partition
 from zfish.problems import Problem, render
@@ -64,12 +64,18 @@ class Destination(Protocol):
 class LakeDestination:
     layout: LakeLayout
     description: str = ""
+    _swept: set[Path] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.description = self.layout.s3_uri + " (the lake)"
 
     def put(self, key: str, data: bytes) -> None:
-        atomic_write_bytes(self.layout.dataset / key, data)
+        path = self.layout.dataset / key
+        if path.parent not in self._swept:
+            # A feed killed mid-write left its temp file here: gone before this one writes.
+            remove_stale_temp_files(path.parent)
+            self._swept.add(path.parent)
+        atomic_write_bytes(path, data)
 
     def get(self, key: str) -> bytes | None:
         try:
