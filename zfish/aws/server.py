@@ -166,6 +166,10 @@ class Endpoint:
 
 
 class _QuietHandler(WSGIRequestHandler):
+    # A connection silent this long is dropped, as S3 drops it (RequestTimeout after about
+    # 20 s): a client that vanished mid-body no longer holds a thread and its temp file.
+    timeout = 20
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if getattr(self.server, "log_requests", False):
             super().log_request(code, size)
