@@ -684,7 +684,7 @@ def simulate_cmd(
         check_study_reaches,
         days_between,
         ensure_study,
-        evening,
+        evenings,
         evenings_with_data,
         print_evening,
         start_session,
@@ -710,18 +710,17 @@ def simulate_cmd(
     spark = start_session(writer, hudi_bundle)
     counter = Counter(settings.layout)  # shared by the evenings: it re-asks only what changed
     rejected = 0
-    for evening_day in days:
-        report = evening(
-            spark,
-            settings.data,
-            settings.layout,
-            evening_day,
-            window_days=window_days,
-            writer=writer,
-            reprocess_window=reprocess_window,
-            show_progress=not quiet,
-            counter=counter,
-        )
+    for report in evenings(
+        spark,
+        settings.data,
+        settings.layout,
+        days,
+        window_days=window_days,
+        writer=writer,
+        reprocess_window=reprocess_window,
+        show_progress=not quiet,
+        counter=counter,
+    ):
         print_evening(report, verbose=verbose)
         rejected += len(report.upload.problems) if report.upload else 0
         rejected += len(report.crawl.problems) if report.crawl else 0

@@ -10,8 +10,9 @@ the lake already holds is refused rather than silently mixing two clocks.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,13 +23,14 @@ from zfish.catalog.counts import Counter
 from zfish.exceptions import ValidationError
 from zfish.lake import partitions
 from zfish.lake.upload import UploadReport, upload
-from zfish.pipeline import job, window
-from zfish.settings import KINDS, LakeLayout
+from zfish.pipeline import job, season, window
+from zfish.settings import DATABASE, KINDS, TABLE_NAME, LakeLayout
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 EVENING_HOUR = 18
+JOINED = f"{DATABASE}.{TABLE_NAME}"
 
 
 @dataclass
@@ -77,6 +79,8 @@ class EveningReport:
                     )
                 )
             rows.append(("window", etl.read_window.note))
+            if etl.evenings_in_pass > 1:
+                rows.append(("etl", f"in one Spark pass with {etl.evenings_in_pass} evenings"))
             rows += job.unknown_field_rows(etl.unknown_fields)
             if etl.quarantined_total:
                 rows.append(("quarantined", f"{etl.quarantined_total} -> {etl.quarantine_path}"))
@@ -196,6 +200,50 @@ def started_session(spark: SparkSession | Future[SparkSession]) -> SparkSession:
     return spark
 
 
+def deliver(
+    data_dir: Path,
+    layout: LakeLayout,
+    day: date,
+    *,
+    show_progress: bool = True,
+    counter: Counter | None = None,
+    before_writing: Callable[[partitions.Partition], None] | None = None,
+) -> EveningReport:
+    """An evening up to its ETL: generate (if needed), upload until ``day``, crawl, count."""
+    last = lake_last_day(layout)
+    if last is not None and last >= day:
+        raise ValidationError(
+            f"the lake already holds data of {last}, so the simulated clock is past the evening of "
+            f"{day}; it cannot go back. Simulate a day after {last}, or start over with an empty "
+            "lake (`make clean` or another --lake)"
+        )
+    report = EveningReport(day=day)
+    started = time.perf_counter()
+    report.generated = ensure_study(data_dir)
+    report.stage_seconds["generate"] = time.perf_counter() - started
+
+    t = time.perf_counter()
+    report.upload = upload(
+        data_dir, layout, day, show_progress=show_progress, before_writing=before_writing
+    )
+    report.stage_seconds["upload"] = time.perf_counter() - t
+
+    check_study_reaches(data_dir, layout, day)
+
+    t = time.perf_counter()
+    report.crawl = crawler.crawl(layout)
+    report.stage_seconds["crawl"] = time.perf_counter() - t
+    return report
+
+
+def _count(report: EveningReport, layout: LakeLayout, counter: Counter | None) -> None:
+    t = time.perf_counter()
+    report.catalog_counts = catalog_counts(layout, counter)
+    report.stage_seconds["query"] = report.stage_seconds.get("query", 0.0) + (
+        time.perf_counter() - t
+    )
+
+
 def evening(
     spark: SparkSession | Future[SparkSession],
     data_dir: Path,
@@ -213,46 +261,158 @@ def evening(
     ``spark`` may still be starting (:func:`start_session`): it is waited for
     only when the ETL needs it.
     """
-    last = lake_last_day(layout)
-    if last is not None and last >= day:
-        raise ValidationError(
-            f"the lake already holds data of {last}, so the simulated clock is past the evening of "
-            f"{day}; it cannot go back. Simulate a day after {last}, or start over with an empty "
-            "lake (`make clean` or another --lake)"
-        )
-    report = EveningReport(day=day)
-    started = time.perf_counter()
-    report.generated = ensure_study(data_dir)
-    report.stage_seconds["generate"] = time.perf_counter() - started
+    report = deliver(data_dir, layout, day, show_progress=show_progress, counter=counter)
+    _etl(spark, layout, report, _options(day, window_days, writer, reprocess_window), show_progress)
+    _count(report, layout, counter)
+    return report
 
-    t = time.perf_counter()
-    report.upload = upload(data_dir, layout, day, show_progress=show_progress)
-    report.stage_seconds["upload"] = time.perf_counter() - t
 
-    check_study_reaches(data_dir, layout, day)
-
-    t = time.perf_counter()
-    report.crawl = crawler.crawl(layout)
-    report.stage_seconds["crawl"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    report.etl = job.run(
-        started_session(spark),
-        layout,
-        job.EtlOptions(
-            end_date=evening_end(day),
-            window_days=window_days,
-            writer=writer,
-            reprocess_window=reprocess_window,
-        ),
-        show_progress=show_progress,
+def _options(day: date, window_days: int, writer: str, reprocess_window: bool) -> job.EtlOptions:
+    return job.EtlOptions(
+        end_date=evening_end(day),
+        window_days=window_days,
+        writer=writer,
+        reprocess_window=reprocess_window,
     )
+
+
+def _etl(
+    spark: SparkSession | Future[SparkSession],
+    layout: LakeLayout,
+    report: EveningReport,
+    options: job.EtlOptions,
+    show_progress: bool,
+) -> None:
+    t = time.perf_counter()
+    report.etl = job.run(started_session(spark), layout, options, show_progress=show_progress)
     report.stage_seconds["etl"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    report.catalog_counts = catalog_counts(layout, counter)
-    report.stage_seconds["query"] = time.perf_counter() - t
-    return report
+
+def evenings(
+    spark: SparkSession | Future[SparkSession],
+    data_dir: Path,
+    layout: LakeLayout,
+    days: list[date],
+    *,
+    window_days: int = window.DEFAULT_WINDOW_DAYS,
+    writer: str = job.WRITER_NATIVE,
+    reprocess_window: bool = False,
+    show_progress: bool = True,
+    counter: Counter | None = None,
+    one_pass: bool = True,
+) -> Iterator[EveningReport]:
+    """The evenings of a range, each report yielded when its evening is done.
+
+    Each evening gets its upload, crawl and commit, as :func:`evening` gives
+    it. With ``one_pass``, where :func:`zfish.pipeline.season.why_not` allows,
+    the evenings are delivered and crawled first and their ETL is computed in
+    one Spark pass, then committed in order.
+    """
+    counter = counter or Counter(layout)
+    options = _options(days[0], window_days, writer, reprocess_window)
+    reason = "one evening" if len(days) < 2 else None if one_pass else "asked for"
+    session: SparkSession | None = None
+    if reason is None:
+        session = started_session(spark)
+        reason = season.why_not(session, options)
+        if reason is not None and show_progress:
+            console.note(f"etl: evening by evening, not in one pass: {reason}")
+    if session is None or reason is not None:
+        for day in days:
+            yield evening(
+                spark,
+                data_dir,
+                layout,
+                day,
+                window_days=window_days,
+                writer=writer,
+                reprocess_window=reprocess_window,
+                show_progress=show_progress,
+                counter=counter,
+            )
+        return
+    yield from _in_one_pass(session, data_dir, layout, days, options, show_progress, counter)
+
+
+def _in_one_pass(
+    spark: SparkSession,
+    data_dir: Path,
+    layout: LakeLayout,
+    days: list[date],
+    options: job.EtlOptions,
+    show_progress: bool,
+    counter: Counter,
+) -> Iterator[EveningReport]:
+    """Deliver and crawl each evening, then compute the ETL of all of them in one pass.
+
+    A delivery that writes into a partition an undone evening read (a file of
+    the study corrected meanwhile) first finishes the undone evenings, so each
+    evening reads the lake as it was at that evening.
+    """
+    pending: list[EveningReport] = []
+    ready: list[EveningReport] = []
+
+    def finish_pending() -> None:
+        done = list(pending)
+        pending.clear()
+        if not done:
+            return
+        runs = season.run(
+            spark,
+            layout,
+            [season.Evening(evening_end(r.day), r.day) for r in done],
+            options,
+            show_progress=show_progress,
+        )
+        for report, etl in zip(done, runs, strict=False):
+            report.etl = etl
+            query = report.stage_seconds.pop("query", 0.0)  # keep the stages in their order
+            report.stage_seconds["etl"] = sum(etl.stage_seconds.values())
+            report.stage_seconds["query"] = query
+            crawled = dict(report.catalog_counts)
+            _count(report, layout, counter)
+            # Only the Hudi table moved since this evening's crawl; the JSON tables keep the
+            # counts of then (later evenings' crawls have registered more partitions since).
+            now = report.catalog_counts
+            report.catalog_counts = {
+                name: now[name] if name == JOINED else crawled[name]
+                for name in (*crawled, *([JOINED] if JOINED not in crawled else []))
+                if name in now
+            }
+            ready.append(report)
+
+    def before_writing(part: partitions.Partition) -> None:
+        if pending and part.day < pending[-1].day:
+            finish_pending()
+
+    try:
+        for day in days:
+            report = deliver(
+                data_dir,
+                layout,
+                day,
+                show_progress=show_progress,
+                counter=counter,
+                before_writing=before_writing,
+            )
+            yield from _drain(ready)
+            try:
+                job.check_inputs(layout, replace(options, end_date=evening_end(day)))
+            except ValidationError:
+                finish_pending()  # the evenings before it are done, as evening by evening
+                raise
+            _count(report, layout, counter)
+            pending.append(report)
+        finish_pending()
+        yield from _drain(ready)
+    except Exception:
+        yield from _drain(ready)  # what was done before a failure is shown, then the failure
+        raise
+
+
+def _drain(ready: list[EveningReport]) -> Iterator[EveningReport]:
+    while ready:
+        yield ready.pop(0)
 
 
 def days_between(first: date, last: date) -> list[date]:

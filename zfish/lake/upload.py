@@ -17,6 +17,7 @@ partial file and a rerun completes it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -98,9 +99,18 @@ def _same_content(target: Path, expected: bytes) -> bool:
 
 
 def upload(
-    source: Path, layout: LakeLayout, until: date, *, show_progress: bool = True
+    source: Path,
+    layout: LakeLayout,
+    until: date,
+    *,
+    show_progress: bool = True,
+    before_writing: Callable[[partitions.Partition], None] | None = None,
 ) -> UploadReport:
-    """Copy every partition strictly before ``until`` from ``source`` into the lake."""
+    """Copy every partition strictly before ``until`` from ``source`` into the lake.
+
+    ``before_writing`` is called with a partition right before the first of its
+    files is written (not for partitions already as they should be).
+    """
     started = time.perf_counter()
     if not source.is_dir():
         raise ValidationError(
@@ -133,7 +143,7 @@ def upload(
     total = sum(len(files) for _, _, files in plan)
     with console.progress("upload", total, enabled=show_progress) as advance:
         for kind, part, files in plan:
-            _upload_partition(layout, kind, part, files, report)
+            _upload_partition(layout, kind, part, files, report, before_writing)
             advance(len(files))
     report.seconds = time.perf_counter() - started
     return report
@@ -166,6 +176,7 @@ def _upload_partition(
     part: partitions.Partition,
     files: list[Path],
     report: UploadReport,
+    before_writing: Callable[[partitions.Partition], None] | None = None,
 ) -> None:
     stats = report.kinds[kind]
     # Validate the whole partition before writing any of it.
@@ -191,6 +202,8 @@ def _upload_partition(
             stats.files_unchanged += 1
             continue
         is_new = not target.exists()
+        if before_writing is not None and not changed:
+            before_writing(part)
         atomic_write_bytes(target, data)
         stats.bytes_written += len(data)
         changed += 1

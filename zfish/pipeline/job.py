@@ -10,7 +10,7 @@ import argparse
 import os
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -25,8 +25,8 @@ from zfish.exceptions import RejectedInputError, ValidationError, ZfishError
 from zfish.hudi import CommitResult, HudiTable, WriteOptions
 from zfish.lake.partitions import Partition
 from zfish.pipeline import quality, schemas, sinks, sources, window
-from zfish.pipeline.sqltext import ident, string
-from zfish.pipeline.transforms import to_table_rows
+from zfish.pipeline.sqltext import ident
+from zfish.pipeline.transforms import Transform, to_table_rows
 from zfish.problems import Problem, render
 from zfish.settings import LakeLayout, default_lake_dir, resolve_location
 from zfish.spark import IN_AUTO, IN_CHOICES, in_driver, require_hudi
@@ -93,6 +93,8 @@ class EtlReport:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     spark_jobs: int = 0
     written_in: str = ""  # native writer: "driver" or "tasks"
+    # Evenings of a range computed in the same Spark pass (zfish.pipeline.season); 1: a run.
+    evenings_in_pass: int = 1
 
     @property
     def quarantined_total(self) -> int:
@@ -138,6 +140,8 @@ class EtlReport:
             rows.append(("quarantined", "0"))
         if self.problems:
             rows.append(("skipped folders", str(len(self.problems))))
+        if self.evenings_in_pass > 1:
+            rows.append(("read", f"in one Spark pass with {self.evenings_in_pass} evenings"))
         rows.append(("seconds", ", ".join(f"{k} {v:.1f}" for k, v in self.stage_seconds.items())))
         if verbose:
             where = f", file groups written in the {self.written_in}" if self.written_in else ""
@@ -163,7 +167,7 @@ def unknown_field_rows(unknown: dict[str, tuple[int, list[str]]]) -> list[tuple[
 
 
 @contextmanager
-def _job_group(spark: SparkSession, description: str) -> Iterator[str]:
+def job_group(spark: SparkSession, description: str) -> Iterator[str]:
     """Tag the Spark jobs of one run, so they can be counted (``--verbose``)."""
     sc = spark.sparkContext
     keys = ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel")
@@ -177,12 +181,12 @@ def _job_group(spark: SparkSession, description: str) -> Iterator[str]:
             sc.setLocalProperty(key, value)  # type: ignore[arg-type]
 
 
-def _count_jobs(spark: SparkSession, group: str) -> int:
+def count_jobs(spark: SparkSession, group: str) -> int:
     return len(spark.sparkContext.statusTracker().getJobIdsForGroup(group))
 
 
 @contextmanager
-def _stage(report: EtlReport, name: str, show: bool) -> Iterator[None]:
+def timed_stage(report: EtlReport, name: str, show: bool) -> Iterator[None]:
     started = time.perf_counter()
     if show:
         console.note(f"etl: {name} ...")
@@ -202,9 +206,66 @@ def last_end_date(table_path: Path) -> datetime | None:
     return None
 
 
-def _checked_observations(
-    spark: SparkSession, layout: LakeLayout, parts: list[Partition], here: bool
+@dataclass(frozen=True)
+class Inputs:
+    """The partitions one run reads (its window, widened where new outcomes need it)."""
+
+    read_window: window.ReadWindow
+    observations: list[Partition]
+    outcomes: list[Partition]
+    problems: list[Problem]
+
+
+def _delivered(day: date) -> bool:
+    return True
+
+
+def plan_inputs(
+    layout: LakeLayout,
+    end: datetime,
+    window_days: int,
+    last_end: datetime | None,
+    delivered: Callable[[date], bool] = _delivered,
+) -> Inputs:
+    """What a run ending at ``end`` reads, of the partitions ``delivered`` accepts.
+
+    The lake's folders are listed, no file opened. ``delivered`` lets a range
+    computed in one pass (:mod:`zfish.pipeline.season`) ask what an evening
+    saw: the partitions uploaded before it.
+    """
+    read_window = window.plan(end, window_days, last_end)
+    out_parts, out_problems = sources.select_partitions(
+        layout.outcomes, lambda d: delivered(d) and d <= end.date()
+    )
+    since = read_window.check_unknown_fish_since
+    if read_window.start_day is not None and since is not None:
+        new_fish = sources.fish_with_outcomes([p for p in out_parts if p.day >= since])
+        seen = read_window
+        all_obs, _ = sources.select_partitions(
+            layout.observations, lambda d: delivered(d) and seen.includes_up_to_end(d)
+        )
+        read_window = window.reach_new_outcomes(
+            read_window, new_fish, sources.first_observation_days(all_obs)
+        )
+    final = read_window
+    obs_parts, obs_problems = sources.select_partitions(
+        layout.observations, lambda d: delivered(d) and final.includes(d)
+    )
+    return Inputs(read_window, obs_parts, out_parts, obs_problems + out_problems)
+
+
+def _identity(df: DataFrame) -> DataFrame:
+    return df
+
+
+def checked_observations(
+    spark: SparkSession,
+    layout: LakeLayout,
+    parts: list[Partition],
+    here: bool,
+    fan_out: Transform = _identity,
 ) -> DataFrame:
+    """The observations with their problems; ``fan_out`` runs after the checks of one record."""
     raw = sources.read_json(
         spark, layout.observations, parts, schemas.OBSERVATION_FIELDS, in_driver=here
     )
@@ -215,23 +276,27 @@ def _checked_observations(
             )
         )
         .transform(quality.with_timestamp_problems)
+        .transform(fan_out)
         .transform(quality.with_conflicting_duplicates("image_id"))
     )
 
 
-def _checked_outcomes(
+def checked_outcomes(
     spark: SparkSession,
     layout: LakeLayout,
     parts: list[Partition],
     observations: DataFrame,
     since: date | None,
     here: bool,
+    fan_out: Transform = _identity,
 ) -> DataFrame:
+    """The outcomes with their problems; ``fan_out`` runs after the checks of one record."""
     raw = sources.read_json(spark, layout.outcomes, parts, schemas.OUTCOME_FIELDS, in_driver=here)
     return (
         raw.transform(
             quality.with_typed_fields(schemas.OUTCOME_FIELDS, schemas.REQUIRED_OUTCOME_FIELDS)
         )
+        .transform(fan_out)
         .transform(quality.with_conflicting_duplicates("fish_id"))
         .transform(quality.with_unknown_fish(observations, since.isoformat() if since else None))
     )
@@ -274,45 +339,108 @@ def run(
     check_inputs(layout, options)  # the entry points check before starting Spark, too
     table_path = options.table_path or layout.table
     last_end = last_end_date(table_path)
-    read_window = window.plan(options.end_date, options.window_days, last_end)
-    report = EtlReport(end_date=options.end_date, read_window=read_window, table_path=table_path)
-    with _job_group(spark, f"zfish etl joined_fish_data {options.end_date.isoformat()}") as group:
+    report = EtlReport(
+        end_date=options.end_date,
+        read_window=window.plan(options.end_date, options.window_days, last_end),
+        table_path=table_path,
+    )
+    with job_group(spark, f"zfish etl joined_fish_data {options.end_date.isoformat()}") as group:
         try:
-            _run(spark, layout, options, report, table_path, show_progress)
+            _run(spark, layout, options, report, last_end, show_progress)
         finally:
-            report.spark_jobs = _count_jobs(spark, group)
+            report.spark_jobs = count_jobs(spark, group)
     return report
 
 
-def _input_counts(
-    observations: DataFrame, outcomes: DataFrame
-) -> dict[str, tuple[int, int, int, int, list[str]]]:
-    """kind -> (records, rejected, distinct good fish, records with unknown fields, their names).
+Counts = dict[int | None, dict[str, tuple[int, int, int, int, list[str]]]]
 
-    Both inputs in one Spark job (a union of two one-row aggregations).
+
+def input_counts(observations: DataFrame, outcomes: DataFrame) -> Counts:
+    """evening (None for one run) -> kind -> (records, rejected, distinct good fish,
+    records with unknown fields, their names).
+
+    Both inputs in one Spark job (a union of two aggregations).
     """
+    from pyspark.sql import functions as F
+
     problem, unknown = ident(schemas.PROBLEM), ident(schemas.UNKNOWN)
     has_unknown = f"size({unknown}) > 0"
+    keys = schemas.per_evening(observations.columns)
 
     def counts(df: DataFrame, kind: str, fish: bool) -> DataFrame:
         known = f"count(DISTINCT CASE WHEN {problem} IS NULL THEN fish_id END)" if fish else "0"
         names = f"flatten(collect_set(CASE WHEN {has_unknown} THEN {unknown} END))"
-        return df.selectExpr(
-            "count(1) AS records",
-            f"count(CASE WHEN {problem} IS NOT NULL THEN 1 END) AS rejected",
-            f"CAST({known} AS bigint) AS fish",
-            f"count(CASE WHEN {has_unknown} THEN 1 END) AS unknown",
-            f"array_sort(array_distinct({names})) AS names",
-            f"{string(kind)} AS kind",
+        return df.groupBy(*keys).agg(
+            F.expr("count(1)").alias("records"),
+            F.expr(f"count(CASE WHEN {problem} IS NOT NULL THEN 1 END)").alias("rejected"),
+            F.expr(f"CAST({known} AS bigint)").alias("fish"),
+            F.expr(f"count(CASE WHEN {has_unknown} THEN 1 END)").alias("unknown"),
+            F.expr(f"array_sort(array_distinct({names}))").alias("names"),
+            F.lit(kind).alias("kind"),
         )
 
     both = counts(observations, "observations", False).unionByName(
         counts(outcomes, "outcomes", True)
     )
-    return {
-        r.kind: (int(r.records), int(r.rejected), int(r.fish), int(r.unknown), list(r.names))
-        for r in both.collect()
+    out: Counts = {}
+    for r in both.collect():
+        evening = r[schemas.EVENING] if keys else None
+        out.setdefault(evening, {})[r.kind] = (
+            int(r.records),
+            int(r.rejected),
+            int(r.fish),
+            int(r.unknown),
+            list(r.names),
+        )
+    return out
+
+
+def record_counts(
+    report: EtlReport, counts: dict[str, tuple[int, int, int, int, list[str]]]
+) -> None:
+    """The input figures of one evening's report (a kind without records: zeros)."""
+    empty: tuple[int, int, int, int, list[str]] = (0, 0, 0, 0, [])
+    obs_total, obs_bad, _, obs_unknown, obs_names = counts.get("observations", empty)
+    _, out_bad, out_known, out_unknown, out_names = counts.get("outcomes", empty)
+    report.observations_read = obs_total
+    report.outcomes_known = out_known
+    report.quarantined = {"observations": obs_bad, "outcomes": out_bad}
+    report.unknown_fields = {
+        "observations": (obs_unknown, obs_names),
+        "outcomes": (out_unknown, out_names),
     }
+
+
+def quarantine(
+    layout: LakeLayout, end_date: datetime, bad_obs: DataFrame, bad_out: DataFrame
+) -> Path:
+    """Write the rejected records of a run ending at ``end_date``; the folder they went to."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = layout.quarantine / f"run={stamp}_end={end_date.date()}"
+    records = quality.quarantine_records(bad_obs, "observations").unionByName(
+        quality.quarantine_records(bad_out, "outcomes")
+    )
+    sinks.write_quarantine(records, target)
+    return target
+
+
+def commit_extra(end_date: datetime, read_window: window.ReadWindow) -> dict[str, str]:
+    """The commit metadata a run records: its end date, and its window's first day."""
+    extra = {fishtable.END_DATE_KEY: end_date.isoformat()}
+    if read_window.start_day is not None:
+        extra[fishtable.WINDOW_START_KEY] = read_window.start_day.isoformat()
+    return extra
+
+
+def sync_catalog(layout: LakeLayout, table_path: Path, report: EtlReport) -> None:
+    """Hudi's catalog sync after a commit, and the table's rows for the report."""
+    unchanged = report.commit is not None and not (
+        report.commit.files_written or report.commit.num_deletes
+    )
+    # A commit that wrote no file leaves the snapshot as it was.
+    if not (unchanged and crawler.hudi_table_registered(layout, table_path)):
+        crawler.register_hudi_table(layout, table_path)
+    report.table_rows = fishtable.count_rows(table_path)
 
 
 def _run(
@@ -320,71 +448,45 @@ def _run(
     layout: LakeLayout,
     options: EtlOptions,
     report: EtlReport,
-    table_path: Path,
+    last_end: datetime | None,
     show_progress: bool,
 ) -> None:
     from pyspark import StorageLevel
 
-    read_window = report.read_window
-    with _stage(report, "read", show_progress):
-        out_parts, out_problems = sources.select_partitions(
-            layout.outcomes, lambda d: d <= options.end_date.date()
-        )
-        since = read_window.check_unknown_fish_since
-        if read_window.start_day is not None and since is not None:
-            new_fish = sources.fish_with_outcomes([p for p in out_parts if p.day >= since])
-            all_obs, _ = sources.select_partitions(
-                layout.observations, read_window.includes_up_to_end
-            )
-            read_window = window.reach_new_outcomes(
-                read_window, new_fish, sources.first_observation_days(all_obs)
-            )
-            report.read_window = read_window
-        obs_parts, obs_problems = sources.select_partitions(
-            layout.observations, read_window.includes
-        )
-        report.problems = obs_problems + out_problems
-        report.observation_partitions = len(obs_parts)
+    table_path = report.table_path
+    with timed_stage(report, "read", show_progress):
+        inputs = plan_inputs(layout, options.end_date, options.window_days, last_end)
+        read_window = report.read_window = inputs.read_window
+        report.problems = inputs.problems
+        report.observation_partitions = len(inputs.observations)
         here = in_driver(spark, options.read_in)
-        observations = _checked_observations(spark, layout, obs_parts, here).persist(
+        observations = checked_observations(spark, layout, inputs.observations, here).persist(
             StorageLevel.MEMORY_ONLY
         )
-        outcomes = _checked_outcomes(
-            spark, layout, out_parts, observations, read_window.check_unknown_fish_since, here
+        outcomes = checked_outcomes(
+            spark,
+            layout,
+            inputs.outcomes,
+            observations,
+            read_window.check_unknown_fish_since,
+            here,
         ).persist(StorageLevel.MEMORY_ONLY)
         good_obs, bad_obs = quality.split(observations)
         good_out, bad_out = quality.split(outcomes)
         good_obs = good_obs.transform(quality.drop_identical_duplicates("image_id"))
         good_out = good_out.transform(quality.drop_identical_duplicates("fish_id"))
-        counts = _input_counts(observations, outcomes)
-        obs_total, obs_bad, _, obs_unknown, obs_names = counts["observations"]
-        _, out_bad, out_known, out_unknown, out_names = counts["outcomes"]
-        report.observations_read = obs_total
-        report.outcomes_known = out_known
-        report.quarantined = {"observations": obs_bad, "outcomes": out_bad}
-        report.unknown_fields = {
-            "observations": (obs_unknown, obs_names),
-            "outcomes": (out_unknown, out_names),
-        }
+        record_counts(report, input_counts(observations, outcomes).get(None, {}))
 
     try:
         if report.quarantined_total:
-            with _stage(report, "quarantine", show_progress):
-                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-                target = layout.quarantine / f"run={stamp}_end={options.end_date.date()}"
-                records = quality.quarantine_records(bad_obs, "observations").unionByName(
-                    quality.quarantine_records(bad_out, "outcomes")
-                )
-                sinks.write_quarantine(records, target)
-                report.quarantine_path = target
+            with timed_stage(report, "quarantine", show_progress):
+                report.quarantine_path = quarantine(layout, options.end_date, bad_obs, bad_out)
 
         rows = good_obs.drop(schemas.SOURCE_FILE).transform(
             to_table_rows(good_out.drop(schemas.SOURCE_FILE))
         )
-        extra = {fishtable.END_DATE_KEY: options.end_date.isoformat()}
-        if read_window.start_day is not None:
-            extra[fishtable.WINDOW_START_KEY] = read_window.start_day.isoformat()
-        with _stage(report, "write", show_progress):
+        extra = commit_extra(options.end_date, read_window)
+        with timed_stage(report, "write", show_progress):
             if options.writer == WRITER_NATIVE:
                 table = HudiTable.open_or_create(str(table_path), fishtable.TABLE_SPEC)
                 written = sinks.write_native(
@@ -403,14 +505,8 @@ def _run(
                     rows, table_path, fishtable.TABLE_SPEC, extra
                 )
                 report.labelled_rows = report.commit.num_inserts + report.commit.num_updates
-        with _stage(report, "catalog", show_progress):
-            unchanged = report.commit is not None and not (
-                report.commit.files_written or report.commit.num_deletes
-            )
-            # Hudi's catalog sync; a commit that wrote no file leaves the snapshot as it was.
-            if not (unchanged and crawler.hudi_table_registered(layout, table_path)):
-                crawler.register_hudi_table(layout, table_path)
-            report.table_rows = fishtable.count_rows(table_path)
+        with timed_stage(report, "catalog", show_progress):
+            sync_catalog(layout, table_path, report)
     finally:
         observations.unpersist()
         outcomes.unpersist()

@@ -148,7 +148,9 @@ def with_conflicting_duplicates(key: str) -> Transform:
     def check(df: DataFrame) -> DataFrame:
         content = ", ".join(ident(c) for c in df.columns if c not in schemas.BOOKKEEPING)
         ok = f"{_PROBLEM} IS NULL" if schemas.PROBLEM in df.columns else "true"
-        by_key = f"OVER (PARTITION BY {ident(key)})"
+        by_key = (
+            f"OVER (PARTITION BY {', '.join(map(ident, schemas.per_evening(df.columns, key)))})"
+        )
         digest = when(ok, f"xxhash64(to_json(struct({content})))")
         versions = f"size(collect_set({digest}) {by_key})"
         sources = f"collect_set({when(ok, ident(schemas.SOURCE_FILE))}) {by_key}"
@@ -163,22 +165,31 @@ def with_conflicting_duplicates(key: str) -> Transform:
 
 
 def with_unknown_fish(observations: DataFrame, since_day: str | None) -> Transform:
-    """Outcomes (that arrived on or after ``since_day``) for fish never observed in the window."""
+    """Outcomes (that arrived on or after ``since_day``) for fish never observed in the window.
+
+    A range's outcomes carry their evening's day in ``UNKNOWN_FISH_SINCE`` instead.
+    """
 
     def check(outcomes: DataFrame) -> DataFrame:
+        keys = schemas.per_evening(outcomes.columns, "fish_id")
         known = (
             observations.where(f"{_PROBLEM} IS NULL")
-            .selectExpr("fish_id", "true AS _known_fish")
+            .selectExpr(*map(ident, keys), "true AS _known_fish")
             .distinct()
         )
-        recent = "true" if since_day is None else f"{ident(schemas.DAY)} >= {string(since_day)}"
-        joined = outcomes.join(known, on="fish_id", how="left")
+        day = ident(schemas.DAY)
+        if schemas.UNKNOWN_FISH_SINCE in outcomes.columns:
+            since = ident(schemas.UNKNOWN_FISH_SINCE)
+            recent = f"({since} IS NULL OR {day} >= {since})"
+        else:
+            recent = "true" if since_day is None else f"{day} >= {string(since_day)}"
+        joined = outcomes.join(known, on=keys, how="left")
         reason = when(
             f"fish_id IS NOT NULL AND _known_fish IS NULL AND {recent}",
             "concat('outcome for unknown fish ', fish_id, "
             "': no observation of this fish in the partitions read')",
         )
-        return _with_problem(joined, reason, drop=("_known_fish",))
+        return _with_problem(joined, reason, drop=("_known_fish", schemas.UNKNOWN_FISH_SINCE))
 
     return check
 
@@ -187,7 +198,7 @@ def drop_identical_duplicates(key: str) -> Transform:
     """Byte-identical re-deliveries of a record count once."""
 
     def dedup(df: DataFrame) -> DataFrame:
-        return df.dropDuplicates([key])
+        return df.dropDuplicates(schemas.per_evening(df.columns, key))
 
     return dedup
 

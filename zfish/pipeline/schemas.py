@@ -17,7 +17,21 @@ PROBLEM = "_problem"
 RAW_LINE = "_raw_line"
 ELEMENT = "_element"
 UNKNOWN = "_unknown_fields"  # fields of the record this schema does not know (never typed)
-BOOKKEEPING = (CORRUPT, SOURCE_FILE, PROBLEM, RAW_LINE, ELEMENT, UNKNOWN)
+# A range computed in one pass (zfish.pipeline.season): the evening a copy of a record is
+# read for, and that evening's first outcome day checked for unknown fish (NULL: every day).
+# Where EVENING is present, every step works per evening: it is part of each key.
+EVENING = "_evening"
+UNKNOWN_FISH_SINCE = "_unknown_fish_since"
+BOOKKEEPING = (
+    CORRUPT,
+    SOURCE_FILE,
+    PROBLEM,
+    RAW_LINE,
+    ELEMENT,
+    UNKNOWN,
+    EVENING,
+    UNKNOWN_FISH_SINCE,
+)
 DAY = "day"
 
 MARKERS = ("gene_a", "gene_b", "gene_c")
@@ -91,3 +105,8 @@ TABLE = T.StructType(
         T.StructField(DAY, T.StringType()),
     ]
 )
+
+
+def per_evening(df_columns: list[str], *keys: str) -> list[str]:
+    """``keys``, plus the evening when the rows are a range's (see EVENING)."""
+    return [*keys, EVENING] if EVENING in df_columns else list(keys)

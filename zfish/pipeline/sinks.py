@@ -85,6 +85,40 @@ def writes_in_driver(spark: SparkSession, write_in: str) -> bool:
     return in_driver(spark, write_in)
 
 
+def collect_arrow(rows: DataFrame) -> pa.Table:
+    """The rows in the driver, by Spark's own Arrow collection (what toPandas uses).
+
+    No Python worker and no pickling.
+    """
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    schema = to_arrow_schema(rows.schema)
+    return pa.Table.from_batches(rows._collect_as_arrow(), schema=schema)
+
+
+def write_native_arrow(
+    data: pa.Table,
+    table: HudiTable,
+    extra_metadata: dict[str, str],
+    *,
+    options: WriteOptions | None = None,
+) -> NativeWrite:
+    """Upsert rows already in the driver into ``table``, as one commit.
+
+    The rows are sorted by partition and record key first: the files then hold
+    them in the same order however the rows were computed (new rows are written
+    in input order), so one run and a range's pass write the same bytes.
+    """
+    spec = table.spec
+    keys = [k for k in (*spec.partition_fields, *spec.record_key_fields) if k in data.schema.names]
+    if keys and data.num_rows > 1:
+        data = data.sort_by([(k, "ascending") for k in keys])
+    with table.begin(WriteOperation.UPSERT, schema=data.schema, options=options) as txn:
+        stats = write_partitions(txn.context, data)
+        result = txn.commit(stats, extra_metadata=extra_metadata)
+    return NativeWrite(result, data.num_rows, WRITE_IN_DRIVER)
+
+
 def write_native(
     rows: DataFrame,
     table: HudiTable,
@@ -102,15 +136,10 @@ def write_native(
     spark = rows.sparkSession
     arrow_schema = to_arrow_schema(rows.schema)
     in_driver = writes_in_driver(spark, write_in)
+    if in_driver:
+        return write_native_arrow(collect_arrow(rows), table, extra_metadata, options=options)
     with table.begin(WriteOperation.UPSERT, schema=arrow_schema, options=options) as txn:
         context = txn.context
-        if in_driver:
-            # Spark's own Arrow collection (what toPandas uses): no Python worker, no pickling.
-            batches = rows._collect_as_arrow()
-            data = pa.Table.from_batches(batches, schema=arrow_schema)
-            stats = write_partitions(context, data)
-            result = txn.commit(stats, extra_metadata=extra_metadata)
-            return NativeWrite(result, data.num_rows, WRITE_IN_DRIVER)
 
         def write_task(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             from pyspark import TaskContext

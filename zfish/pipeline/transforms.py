@@ -24,12 +24,13 @@ def with_event_time(df: DataFrame) -> DataFrame:
 
 def with_outcomes(outcomes: DataFrame) -> Transform:
     """Left join the outcome (label and the day it arrived) of each observation's fish."""
+    keys = schemas.per_evening(outcomes.columns, "fish_id")
     labels = outcomes.selectExpr(
-        "fish_id", "condition_developed", f"{ident(schemas.DAY)} AS outcome_day"
+        *map(ident, keys), "condition_developed", f"{ident(schemas.DAY)} AS outcome_day"
     )
 
     def join(observations: DataFrame) -> DataFrame:
-        return observations.join(labels, on="fish_id", how="left")
+        return observations.join(labels, on=keys, how="left")
 
     return join
 
@@ -48,9 +49,10 @@ def filter_labelled(df: DataFrame) -> DataFrame:
 
 
 def select_table_columns(df: DataFrame) -> DataFrame:
-    """Exactly the Hudi table's columns, in order and with their types."""
+    """Exactly the Hudi table's columns, in order and with their types (and a range's evening)."""
     return df.selectExpr(
-        *(f"CAST({ident(f.name)} AS {ddl(f.dataType)}) AS {ident(f.name)}" for f in schemas.TABLE)
+        *(f"CAST({ident(f.name)} AS {ddl(f.dataType)}) AS {ident(f.name)}" for f in schemas.TABLE),
+        *([ident(schemas.EVENING)] if schemas.EVENING in df.columns else []),
     )
 
 
