@@ -194,3 +194,15 @@ def test_a_range_falls_back_to_evening_by_evening_where_one_pass_cannot_apply(
     )
     assert "reprocess" in (season.why_not(spark, replace(base, reprocess_window=True)) or "")
     assert "cluster" in (season.why_not(spark, replace(base, read_in="tasks")) or "")
+
+
+def test_a_range_with_reprocess_window_runs_evening_by_evening(
+    spark: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _study(tmp_path / "study")
+    layout = LakeLayout(root=tmp_path / "lake")
+    days = [date(2025, 4, 8), date(2025, 4, 9)]
+    reports = list(simulate.evenings(spark, data, layout, days, reprocess_window=True))
+    assert [r.etl.evenings_in_pass for r in reports if r.etl] == [1, 1]
+    assert "evening by evening, not in one pass: --reprocess-window" in capsys.readouterr().err
+    assert len(HudiTable.open(str(layout.table)).completed_instants()) == len(days)
