@@ -263,6 +263,14 @@ def cli(ctx: click.Context, /, **shared: Any) -> None:
     help="P(a sick fish's images show the red signal) [default: 1].",
 )
 @click.option(
+    "--scenario",
+    "scenario",
+    default=None,
+    metavar="NAME[,NAME...]",
+    help="Faults to inject (late-labels, redelivery, out-of-order, schema-drift, corrupt, "
+    "duplicates, orphans, or all) [default: none].",
+)
+@click.option(
     "--workers",
     type=int,
     default=None,
@@ -289,6 +297,7 @@ def generate_cmd(
     marker_risk: tuple[str, ...],
     image_noise: float | None,
     image_signal: float | None,
+    scenario: str | None,
     workers: int | None,
     force: bool,
     quiet: bool,
@@ -299,7 +308,7 @@ def generate_cmd(
     with the same options do nothing; other options need --force.
     """
     from zfish.console import summary
-    from zfish.generator import StudySpec, generate
+    from zfish.generator import StudySpec, generate, scenarios
     from zfish.generator.spec import parse_ages, parse_image_size, parse_risks
 
     given: dict[str, Any] = {
@@ -316,6 +325,7 @@ def generate_cmd(
         "marker_risk": parse_risks(marker_risk, "marker"),
         "image_noise": image_noise,
         "image_signal": image_signal,
+        "scenarios": scenarios.parse(scenario) if scenario else None,
     }
     spec = StudySpec(**{k: v for k, v in given.items() if v is not None}).validate()
     report = generate(spec, settings.data, workers=workers, force=force, show_progress=not quiet)
