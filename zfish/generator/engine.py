@@ -899,5 +899,9 @@ def _difference(out_dir: Path, spec: StudySpec, manifest: Manifest | None) -> st
             f"(this zfish {__version__} writes format {FORMAT_VERSION}); {fix}"
         )
     old, new = manifest.spec.to_dict(), spec.to_dict()
-    changed = ", ".join(f"{k} {old[k]!r} -> {new[k]!r}" for k in new if old.get(k) != new[k])
+    # A clean spec has no "scenarios" key (see StudySpec.to_dict): absent is the empty list.
+    keys = [*new, *(k for k in old if k not in new)]
+    changed = ", ".join(
+        f"{k} {old.get(k, [])!r} -> {new.get(k, [])!r}" for k in keys if old.get(k) != new.get(k)
+    )
     return f"{out_dir} holds a different study ({changed}); {fix}"
