@@ -288,3 +288,21 @@ def test_every_scenario_module_documents_what_when_how_often_and_the_correct_ans
         assert doc.startswith(f"``{module.NAME}``"), module.NAME
         assert "What a correct pipeline must" in doc, module.NAME
         assert "What and when" in doc, module.NAME
+
+
+def test_cli_generate_scenario_records_the_mix_and_names_a_wrong_one(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from zfish.cli import cli
+
+    runner = CliRunner()
+    base = ["--data", str(tmp_path / "s"), "generate", "--hatch-rate", "2", "--quiet"]
+    result = runner.invoke(cli, [*base, "--scenario", "orphans,late-labels"])
+    assert result.exit_code == 0, result.output
+    assert "late-labels, orphans" in result.output
+    manifest = read_manifest(tmp_path / "s")
+    assert manifest is not None
+    assert manifest.spec.scenarios == ("late-labels", "orphans")
+    bad = runner.invoke(cli, [*base, "--scenario", "typo"])
+    assert bad.exit_code == 2
+    assert "unknown scenario 'typo'" in bad.output
