@@ -41,10 +41,11 @@ What it says:
   observation of every fish whose outcome arrives); records of the wrong type,
   duplicate ``image_id`` s with different content (all of them) and outcomes
   of unknown fish are rejected; each ``image_id`` is one row, in its partition.
-  A record re-sent into a later partition (``redelivery``) is a second record
-  of that ``image_id`` in another partition: zfish rejects all of them while
-  its read window holds both, so its rows depend on the evenings run; those
-  image ids are ``undetermined`` (``RULE_REDELIVERY``, a known zfish issue).
+  Records compare by the fields of the ETL's schema (a field it does not know
+  is reported, not kept). A re-sent file (``redelivery``) belongs to the partition it was first
+  delivered in (by file name, ``{image_id}.json``); of the versions of an
+  ``image_id`` the newest ``timestamp`` wins (Hudi's precombine), and only
+  versions with that newest time can conflict (``RULE_REDELIVERY``).
 * ``seed``: the seed's Glue job, run every evening: a row exists only if its
   label arrived within 35 days after the observation's partition (the fixed
   36-day window); nothing is rejected (a value of the wrong type is ``null``);
@@ -58,7 +59,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,16 +87,29 @@ COLUMNS = (
     "day",
 )
 GENES = ("gene_a", "gene_b", "gene_c")
+# The observation fields of the ETL's explicit schema (zfish.pipeline.schemas), in order.
+OBSERVATION_FIELDS = (
+    "fish_id",
+    "image_id",
+    "timestamp",
+    "age_days",
+    "treatment",
+    "genetic_markers",
+    "length_mm",
+    "sex",
+)
 RULE_LATE = "late labels: zfish widens the read window, so every late label is joined"
 RULE_SEED_WINDOW = (
     "late labels: the seed's fixed 36-day window joins a label only when it arrives "
     "within 35 days of the observation's partition"
 )
 RULE_REDELIVERY = (
-    "redelivery: a re-sent record lies in a later partition; zfish rejects every record "
-    "of that image_id while its read window holds both partitions and keeps the row of an "
-    "earlier evening, and an evening whose window holds only the copy adds a second row in "
-    "the later partition: those image ids are undetermined (a known zfish issue)"
+    "redelivery: a re-sent file's records belong to the partition it was first delivered "
+    "in; an identical copy changes nothing, a newer timestamp replaces the values"
+)
+RULE_SEED_REDELIVERY = (
+    "redelivery (seed): a re-sent record is another row in its own partition (Hudi's key "
+    "is the partition and image_id)"
 )
 
 
@@ -339,7 +353,12 @@ def expect(data_dir: Path, day: date, semantics: str = SEMANTICS_ZFISH) -> Expec
         result.schema_versions[table] = _versions(parts)
     zfish = semantics == SEMANTICS_ZFISH
 
-    # Observations: typed, then grouped by key.
+    # Observations: typed, then grouped by key. zfish: a re-sent file's records belong to
+    # the partition the file was first delivered in, and the newest timestamp wins.
+    first_day: dict[str, str] = {}
+    for p in sorted(observations):
+        for record in observations[p]:
+            first_day.setdefault(Path(record.file).name, p)
     good: dict[str, list[Record]] = {}
     for records in observations.values():
         for record in records:
@@ -350,20 +369,25 @@ def expect(data_dir: Path, day: date, semantics: str = SEMANTICS_ZFISH) -> Expec
                 result.rejected.append(_rejected(record, "image_id", reason))
                 continue
             key = str(record.value.get("image_id"))
+            if zfish:
+                moved = first_day[Path(record.file).name]
+                record = Record(record.kind, moved, record.file, record.value)
             good.setdefault(key if zfish else f"{record.partition}/{key}", []).append(record)
     accepted: list[Record] = []
     for _key, records in sorted(good.items()):
-        versions = {(r.partition, json.dumps(r.value, sort_keys=True)) for r in records}
+        newest = max(_instant(r.value["timestamp"]) for r in records)
+        latest = (
+            [r for r in records if _instant(r.value["timestamp"]) == newest] if zfish else records
+        )
+        versions = {(r.partition, _known(r.value)) for r in latest}
         if len(versions) == 1:
-            accepted.append(records[0])
+            accepted.append(latest[0])
             continue
         image_id = str(records[0].value["image_id"])
-        if not zfish or len({r.partition for r in records}) > 1:
-            # seed: one of the records with this key survives; zfish: a re-send into a later
-            # partition, whose fate depends on the read windows of the evenings run.
-            result.undetermined.append(image_id)
+        if not zfish:
+            result.undetermined.append(image_id)  # the upsert keeps one of them
             continue
-        files = ", ".join(sorted({r.file for r in records}))
+        files = ", ".join(sorted({r.file for r in latest}))
         for record in records:
             reason = f"duplicate image_id {image_id} with different content in {files}"
             result.rejected.append(_rejected(record, "image_id", reason))
@@ -400,14 +424,30 @@ def expect(data_dir: Path, day: date, semantics: str = SEMANTICS_ZFISH) -> Expec
         result.rows.append(_row(record, label))
     if "late-labels" in result.scenarios:
         result.rules.append(RULE_LATE if zfish else RULE_SEED_WINDOW)
-    if "redelivery" in result.scenarios and zfish:
-        result.rules.append(RULE_REDELIVERY)
+    if "redelivery" in result.scenarios:
+        result.rules.append(RULE_REDELIVERY if zfish else RULE_SEED_REDELIVERY)
     if result.undetermined:
         result.rules.append(
             "duplicates (seed): the upsert keeps one of two records with one key and "
             "timestamp; which is undetermined, so those rows are not in the checksum"
         )
     return result
+
+
+def _known(record: dict[str, Any]) -> str:
+    """A record's content as the ETL's schema sees it: unknown fields are reported, not kept."""
+    markers = record.get("genetic_markers")
+    known = {k: record.get(k) for k in OBSERVATION_FIELDS}
+    known["genetic_markers"] = (
+        {g: markers.get(g) for g in GENES} if isinstance(markers, dict) else markers
+    )
+    return json.dumps(known, sort_keys=True)
+
+
+def _instant(text: Any) -> datetime:
+    """An ISO time as an aware UTC datetime (with or without ``Z``)."""
+    stamp = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
 def _rejected(record: Record, key: str, reason: str) -> dict[str, str]:

@@ -203,19 +203,24 @@ def last_end_date(table_path: Path) -> datetime | None:
 
 
 def _checked_observations(
-    spark: SparkSession, layout: LakeLayout, parts: list[Partition], here: bool
+    spark: SparkSession,
+    layout: LakeLayout,
+    parts: list[Partition],
+    here: bool,
+    first_day: dict[str, str],
 ) -> DataFrame:
     raw = sources.read_json(
         spark, layout.observations, parts, schemas.OBSERVATION_FIELDS, in_driver=here
     )
     return (
-        raw.transform(
+        raw.transform(quality.with_first_partition(first_day))
+        .transform(
             quality.with_typed_fields(
                 schemas.OBSERVATION_FIELDS, schemas.REQUIRED_OBSERVATION_FIELDS
             )
         )
         .transform(quality.with_timestamp_problems)
-        .transform(quality.with_conflicting_duplicates("image_id"))
+        .transform(quality.with_conflicting_duplicates("image_id", newest="timestamp"))
     )
 
 
@@ -343,10 +348,14 @@ def _run(
         obs_parts, obs_problems = sources.select_partitions(
             layout.observations, read_window.includes
         )
+        # Re-sent files keep their first partition, also when the window no longer holds it.
+        first_day = sources.first_partitions_of_resent(
+            sources.select_partitions(layout.observations, read_window.includes_up_to_end)[0]
+        )
         report.problems = obs_problems + out_problems
         report.observation_partitions = len(obs_parts)
         here = in_driver(spark, options.read_in)
-        observations = _checked_observations(spark, layout, obs_parts, here).persist(
+        observations = _checked_observations(spark, layout, obs_parts, here, first_day).persist(
             StorageLevel.MEMORY_ONLY
         )
         outcomes = _checked_outcomes(
@@ -354,7 +363,9 @@ def _run(
         ).persist(StorageLevel.MEMORY_ONLY)
         good_obs, bad_obs = quality.split(observations)
         good_out, bad_out = quality.split(outcomes)
-        good_obs = good_obs.transform(quality.drop_identical_duplicates("image_id"))
+        good_obs = good_obs.transform(quality.drop_superseded("timestamp")).transform(
+            quality.drop_identical_duplicates("image_id")
+        )
         good_out = good_out.transform(quality.drop_identical_duplicates("fish_id"))
         counts = _input_counts(observations, outcomes)
         obs_total, obs_bad, _, obs_unknown, obs_names = counts["observations"]

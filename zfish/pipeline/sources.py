@@ -57,6 +57,27 @@ def first_observation_days(parts: list[partitions.Partition]) -> dict[str, date]
     return first
 
 
+def first_partitions_of_resent(parts: list[partitions.Partition]) -> dict[str, str]:
+    """File name -> the day of its first partition, for the files delivered in more than one.
+
+    A record re-sent into a later day's folder (a supplier's redelivery) is the
+    same record: its row stays in the partition it was first delivered in. A
+    directory listing, no file opened; empty for a study without re-sends.
+    """
+    first: dict[str, str] = {}
+    resent: set[str] = set()
+    for part in sorted(parts):
+        with os.scandir(part.path) as entries:
+            for entry in entries:
+                if not _spark_sees(entry.name):
+                    continue
+                if entry.name in first:
+                    resent.add(entry.name)
+                else:
+                    first[entry.name] = part.day.isoformat()  # partitions come oldest first
+    return {name: first[name] for name in sorted(resent)}
+
+
 def fish_with_outcomes(parts: list[partitions.Partition]) -> set[str]:
     """Fish ids in the outcome files of these partitions (bad files are left to the checks)."""
     fish: set[str] = set()
