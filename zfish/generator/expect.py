@@ -393,19 +393,10 @@ def expect(data_dir: Path, day: date, semantics: str = SEMANTICS_ZFISH) -> Expec
             result.rejected.append(_rejected(record, "image_id", reason))
     # Outcomes: a fish's label and the day it arrived.
     known_fish = {str(r.value["fish_id"]) for r in accepted}
-    open_ids = set(result.undetermined)
-    maybe_fish = {
-        str(r.value.get("fish_id"))
-        for rs in good.values()
-        for r in rs
-        if rs and str(r.value.get("image_id")) in open_ids
-    }
     labels: dict[str, tuple[bool, str]] = {}
     for p in sorted(outcomes):
         for record in outcomes[p]:
             fish = str(record.value.get("fish_id"))
-            if zfish and fish not in known_fish and fish in maybe_fish:
-                continue  # whether zfish saw an observation of it is open too
             if zfish and fish not in known_fish:
                 reason = (
                     f"outcome for unknown fish {fish}: no observation of this fish in the "
