@@ -180,3 +180,30 @@ def test_cli_expect_json_and_a_mix_that_is_not_the_study(mixed: Path) -> None:
     assert "generated with scenarios late-labels" in wrong.output
     text = runner.invoke(cli, args)
     assert "checksum" in text.output
+
+
+def test_schema_versions_are_the_ones_zfish_crawl_registers_evening_by_evening(
+    tmp_path: Path,
+) -> None:
+    from datetime import timedelta
+
+    from zfish.catalog import crawler, glue
+    from zfish.lake.upload import upload
+    from zfish.settings import LakeLayout
+
+    study = tmp_path / "study"
+    spec = StudySpec(hatch_rate=1, end=date(2025, 5, 10), scenarios=("schema-drift", "corrupt"))
+    generate(spec, study, workers=1, show_progress=False)
+    layout = LakeLayout(root=tmp_path / "lake")
+    last = date(2025, 5, 11)
+    day = date(2025, 4, 3)
+    while day <= last:
+        upload(study, layout, day, show_progress=False)
+        crawler.crawl(layout, ("observations",))
+        day += timedelta(days=1)
+    want = expect(study, last).schema_versions["observations"]
+    got = sorted(glue.load_versions(layout, "observations"), key=lambda v: v.version_id)
+    assert len(want) > 1
+    assert [{c.name: c.glue_type for c in v.columns if c.name != "day"} for v in got] == [
+        v["columns"] for v in want
+    ]
