@@ -263,6 +263,14 @@ def cli(ctx: click.Context, /, **shared: Any) -> None:
     help="P(a sick fish's images show the red signal) [default: 1].",
 )
 @click.option(
+    "--scenario",
+    "scenario",
+    default=None,
+    metavar="NAME[,NAME...]",
+    help="Faults to inject (late-labels, redelivery, out-of-order, schema-drift, corrupt, "
+    "duplicates, orphans, or all) [default: none].",
+)
+@click.option(
     "--workers",
     type=int,
     default=None,
@@ -289,6 +297,7 @@ def generate_cmd(
     marker_risk: tuple[str, ...],
     image_noise: float | None,
     image_signal: float | None,
+    scenario: str | None,
     workers: int | None,
     force: bool,
     quiet: bool,
@@ -299,7 +308,7 @@ def generate_cmd(
     with the same options do nothing; other options need --force.
     """
     from zfish.console import summary
-    from zfish.generator import StudySpec, generate
+    from zfish.generator import StudySpec, generate, scenarios
     from zfish.generator.spec import parse_ages, parse_image_size, parse_risks
 
     given: dict[str, Any] = {
@@ -316,6 +325,7 @@ def generate_cmd(
         "marker_risk": parse_risks(marker_risk, "marker"),
         "image_noise": image_noise,
         "image_signal": image_signal,
+        "scenarios": scenarios.parse(scenario) if scenario else None,
     }
     spec = StudySpec(**{k: v for k, v in given.items() if v is not None}).validate()
     report = generate(spec, settings.data, workers=workers, force=force, show_progress=not quiet)
@@ -323,6 +333,71 @@ def generate_cmd(
     if report.up_to_date:
         title = "study is up to date; nothing to do (--force regenerates)"
     summary(title, report.rows())
+
+
+@cli.command("expect")
+@click.option(
+    "--day",
+    callback=parse_day,
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="The evening: partitions strictly before this day are delivered, the ETL ends at 18:00.",
+)
+@click.option(
+    "--scenario",
+    "scenario",
+    default=None,
+    metavar="NAME[,NAME...]",
+    help="The scenario mix the study in --data must have been generated with (checked).",
+)
+@click.option(
+    "--semantics",
+    type=click.Choice(["zfish", "seed"]),
+    default="zfish",
+    show_default=True,
+    help="zfish: no label lost, bad records rejected; seed: the seed's Glue job, every evening.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json to use as the oracle of your own pipeline's tests.",
+)
+@shared_options
+@handle_errors
+def expect_cmd(
+    settings: Settings, day: date, scenario: str | None, semantics: str, fmt: str
+) -> None:
+    """What a correct pipeline must produce on the evening of --day (from the study's files).
+
+    Computed from the generated study and its manifest, not by running zfish's
+    pipeline: catalog counts, the joined table's rows and checksum, the records
+    to reject with their reasons, and the crawler's schema versions.
+    """
+    import json
+
+    from zfish.console import summary
+    from zfish.exceptions import ValidationError
+    from zfish.generator import scenarios
+    from zfish.generator.engine import read_manifest
+    from zfish.generator.expect import expect
+
+    manifest = read_manifest(settings.data)
+    if scenario is not None and manifest is not None:
+        asked = scenarios.parse(scenario)
+        if asked != manifest.spec.scenarios:
+            have = ", ".join(manifest.spec.scenarios) or "none"
+            raise ValidationError(
+                f"the study in {settings.data} was generated with scenarios {have}, not "
+                f"{', '.join(asked)}; run `zfish generate --scenario {scenario} --force` first"
+            )
+    result = expect(settings.data, day, semantics)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    summary(f"expected on the evening of {day}", result.text_rows())
 
 
 @cli.command("upload")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
@@ -213,3 +215,49 @@ def test_unknown_fish_as_a_dataframe(spark: SparkSession) -> None:
         ignore_row_order=True,
         ignore_nullable=True,
     )
+
+
+def test_a_newer_timestamp_supersedes_and_only_the_newest_versions_can_conflict(
+    spark: SparkSession,
+) -> None:
+    newer = GOOD.replace('"length_mm":2.4', '"length_mm":2.45').replace("04-02T", "04-06T")
+    lines = [
+        GOOD,
+        newer,  # a corrected re-send of f1_01: it wins, the old one goes without a reason
+        GOOD.replace("f1_01", "f1_03"),
+        GOOD.replace("f1_01", "f1_03").replace("2.4", "7.7"),  # same time: a real conflict
+        GOOD.replace("f1_01", "f1_03").replace("04-02T", "04-01T"),  # older: superseded
+    ]
+    checked = (
+        read_lines(spark, lines)
+        .transform(obs_checks)
+        .transform(quality.with_conflicting_duplicates("image_id", newest="timestamp"))
+    )
+    good, bad = quality.split(checked)
+    kept = good.transform(quality.drop_superseded("timestamp")).collect()
+    assert [(r["image_id"], r["length_mm"]) for r in kept] == [("f1_01", 2.45)]
+    assert quality.NEWEST not in good.transform(quality.drop_superseded("timestamp")).columns
+    rejected = sorted(r["image_id"] for r in bad.collect())
+    assert rejected == ["f1_03", "f1_03", "f1_03"]  # every version of a conflicting key
+
+
+def test_a_re_sent_file_keeps_its_first_partition(spark: SparkSession, tmp_path: Path) -> None:
+    from zfish.lake import partitions
+
+    for day in ("2025-04-02", "2025-04-05"):
+        (tmp_path / f"day={day}").mkdir()
+        (tmp_path / f"day={day}" / "f1_01.json").write_text(GOOD)
+    (tmp_path / "day=2025-04-05" / "f2_01.json").write_text(GOOD)
+    found, _ = partitions.scan(tmp_path)
+    first = sources.first_partitions_of_resent(found)
+    assert first == {"f1_01.json": "2025-04-02"}
+    df = spark.createDataFrame(
+        [
+            ("file:/x/day=2025-04-05/f1_01.json", "2025-04-05"),
+            ("file:/x/day=2025-04-05/f2_01.json", "2025-04-05"),
+        ],
+        f"{schemas.SOURCE_FILE} string, {schemas.DAY} string",
+    )
+    moved = df.transform(quality.with_first_partition(first)).collect()
+    assert [r[schemas.DAY] for r in moved] == ["2025-04-02", "2025-04-05"]
+    assert df.transform(quality.with_first_partition({})) is df

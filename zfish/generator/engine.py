@@ -629,6 +629,8 @@ class GenerateReport:
             ("outcomes", f"{self.outcomes:,} in {self.outcome_files:,} files"),
             ("bytes", f"{self.bytes:,} ({console.human_bytes(self.bytes)})"),
         ]
+        if self.spec.scenarios:
+            rows.insert(3, ("scenarios", ", ".join(self.spec.scenarios)))
         if not self.up_to_date:
             rate = self.files / self.seconds if self.seconds > 0 else 0.0
             rows += [
@@ -835,6 +837,8 @@ def generate(
         stats, choice = write_study(
             spec, tmp, workers=n_workers, adaptive=workers is None, show_progress=show_progress
         )
+        if spec.scenarios:
+            stats = _with_scenarios(spec, tmp, stats, show_progress)
         (tmp / MANIFEST_NAME).write_bytes(_manifest_bytes(spec, stats))
         _move_into_place(tmp, out_dir)
     return GenerateReport(
@@ -852,6 +856,38 @@ def generate(
     )
 
 
+def _with_scenarios(
+    spec: StudySpec, root: Path, stats: list[DayStats], show_progress: bool
+) -> list[DayStats]:
+    """Inject the spec's faults into the written study; the stats recounted from the files."""
+    from zfish.generator import scenarios
+
+    with console.progress("scenarios", len(spec.scenarios), enabled=show_progress) as advance:
+        scenarios.apply_all(spec, root, lambda _name: advance(1))
+    # Counts of what is on disk now (the manifest's counts describe the files).
+    counted: list[DayStats] = []
+    for day_stats in stats:
+        part = f"day={spec.day(day_stats.day).isoformat()}"
+        obs = _files(root / "observations" / part, ".json")
+        imgs = _files(root / "images" / part, ".png")
+        out_file = root / "outcomes" / part / "outcomes.json"
+        outcomes = len(json.loads(out_file.read_bytes())) if out_file.is_file() else 0
+        size = sum(
+            p.stat().st_size
+            for kind in KIND_DIRS
+            if (root / kind / part).is_dir()
+            for p in (root / kind / part).iterdir()
+        )
+        counted.append(
+            DayStats(day_stats.day, len(obs), len(imgs), outcomes, int(out_file.is_file()), size)
+        )
+    return counted
+
+
+def _files(folder: Path, suffix: str) -> list[Path]:
+    return [p for p in folder.iterdir() if p.name.endswith(suffix)] if folder.is_dir() else []
+
+
 def _difference(out_dir: Path, spec: StudySpec, manifest: Manifest | None) -> str:
     """The error for a study made with other options: what differs, and the fix."""
     fix = "pass --force to replace it (or choose another --data)"
@@ -863,5 +899,9 @@ def _difference(out_dir: Path, spec: StudySpec, manifest: Manifest | None) -> st
             f"(this zfish {__version__} writes format {FORMAT_VERSION}); {fix}"
         )
     old, new = manifest.spec.to_dict(), spec.to_dict()
-    changed = ", ".join(f"{k} {old[k]!r} -> {new[k]!r}" for k in new if old.get(k) != new[k])
+    # A clean spec has no "scenarios" key (see StudySpec.to_dict): absent is the empty list.
+    keys = [*new, *(k for k in old if k not in new)]
+    changed = ", ".join(
+        f"{k} {old.get(k, [])!r} -> {new.get(k, [])!r}" for k in keys if old.get(k) != new.get(k)
+    )
     return f"{out_dir} holds a different study ({changed}); {fix}"

@@ -58,6 +58,8 @@ class StudySpec:
       channel (rounded, clipped to 0..255); 0 keeps the seed's solid colours.
     * ``image_signal``: probability, drawn once per fish, that a sick fish's
       images show the red signal; the others look healthy (white-ish).
+    * ``scenarios``: the faults injected on top (:mod:`zfish.generator.scenarios`),
+      stored in the order they run; none by default.
     """
 
     seed: int = DEFAULT_SEED
@@ -73,6 +75,7 @@ class StudySpec:
     marker_risk: tuple[tuple[str, float], ...] = ()
     image_noise: float = 0.0
     image_signal: float = 1.0
+    scenarios: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Normalise containers so equal studies compare equal however they were spelled.
@@ -83,6 +86,7 @@ class StudySpec:
         object.__setattr__(self, "prevalence", float(self.prevalence))
         object.__setattr__(self, "image_noise", float(self.image_noise))
         object.__setattr__(self, "image_signal", float(self.image_signal))
+        object.__setattr__(self, "scenarios", tuple(self.scenarios))
 
     # ----------------------------------------------------------------- derived
     @property
@@ -150,6 +154,14 @@ class StudySpec:
             )
         _check_risks("treatment", self.treatment_risk, TREATMENTS)
         _check_risks("marker", self.marker_risk, GENES)
+        from zfish.generator.scenarios import normalise  # scenarios import this module
+
+        if normalise(self.scenarios) != self.scenarios:
+            raise ValidationError(
+                f"scenarios {list(self.scenarios)} are not in the order they run "
+                f"({', '.join(normalise(self.scenarios))}); list each once, or use "
+                "zfish.generator.scenarios.parse"
+            )
         return self
 
     # ----------------------------------------------------------- serialisation
@@ -164,6 +176,8 @@ class StudySpec:
                 value = dict(value)
             elif isinstance(value, tuple):
                 value = list(value)
+            if f.name == "scenarios" and not value:
+                continue  # a clean study's manifest stays as it was before scenarios existed
             out[f.name] = value
         return out
 
@@ -182,6 +196,8 @@ class StudySpec:
             for key in ("observation_ages", "image_size"):
                 if key in kwargs:
                     kwargs[key] = tuple(int(v) for v in kwargs[key])
+            if "scenarios" in kwargs:
+                kwargs["scenarios"] = tuple(str(v) for v in kwargs["scenarios"])
             return cls(**kwargs)
         except (TypeError, ValueError) as exc:
             raise ValidationError(f"malformed study spec: {exc}") from exc

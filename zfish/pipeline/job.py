@@ -214,6 +214,8 @@ class Inputs:
     observations: list[Partition]
     outcomes: list[Partition]
     problems: list[Problem]
+    # Re-sent observation files -> the day they were first delivered (sources.first_partitions_of_resent).
+    first_day: dict[str, str]
 
 
 def _delivered(day: date) -> bool:
@@ -251,7 +253,13 @@ def plan_inputs(
     obs_parts, obs_problems = sources.select_partitions(
         layout.observations, lambda d: delivered(d) and final.includes(d)
     )
-    return Inputs(read_window, obs_parts, out_parts, obs_problems + out_problems)
+    # Re-sent files keep their first partition, also when the window no longer holds it.
+    first_day = sources.first_partitions_of_resent(
+        sources.select_partitions(
+            layout.observations, lambda d: delivered(d) and final.includes_up_to_end(d)
+        )[0]
+    )
+    return Inputs(read_window, obs_parts, out_parts, obs_problems + out_problems, first_day)
 
 
 def _identity(df: DataFrame) -> DataFrame:
@@ -263,9 +271,14 @@ def checked_observations(
     layout: LakeLayout,
     parts: list[Partition],
     here: bool,
+    first_day: dict[str, str],
     fan_out: Transform = _identity,
 ) -> DataFrame:
-    """The observations with their problems; ``fan_out`` runs after the checks of one record."""
+    """The observations with their problems; ``fan_out`` runs after the checks of one record.
+
+    ``first_day``: see :class:`Inputs`; applied after ``fan_out``, which copies a
+    record by the folder it was read from.
+    """
     raw = sources.read_json(
         spark, layout.observations, parts, schemas.OBSERVATION_FIELDS, in_driver=here
     )
@@ -277,7 +290,8 @@ def checked_observations(
         )
         .transform(quality.with_timestamp_problems)
         .transform(fan_out)
-        .transform(quality.with_conflicting_duplicates("image_id"))
+        .transform(quality.with_first_partition(first_day))
+        .transform(quality.with_conflicting_duplicates("image_id", newest="timestamp"))
     )
 
 
@@ -395,6 +409,23 @@ def input_counts(observations: DataFrame, outcomes: DataFrame) -> Counts:
     return out
 
 
+def separated(
+    observations: DataFrame, outcomes: DataFrame
+) -> tuple[DataFrame, DataFrame, DataFrame, DataFrame]:
+    """(good observations, rejected ones, good outcomes, rejected ones) of checked inputs.
+
+    Of a record's versions only the newest counts (Hudi's precombine); byte-identical
+    re-deliveries count once.
+    """
+    good_obs, bad_obs = quality.split(observations)
+    good_out, bad_out = quality.split(outcomes)
+    good_obs = good_obs.transform(quality.drop_superseded("timestamp")).transform(
+        quality.drop_identical_duplicates("image_id")
+    )
+    good_out = good_out.transform(quality.drop_identical_duplicates("fish_id"))
+    return good_obs, bad_obs, good_out, bad_out
+
+
 def record_counts(
     report: EtlReport, counts: dict[str, tuple[int, int, int, int, list[str]]]
 ) -> None:
@@ -460,9 +491,9 @@ def _run(
         report.problems = inputs.problems
         report.observation_partitions = len(inputs.observations)
         here = in_driver(spark, options.read_in)
-        observations = checked_observations(spark, layout, inputs.observations, here).persist(
-            StorageLevel.MEMORY_ONLY
-        )
+        observations = checked_observations(
+            spark, layout, inputs.observations, here, inputs.first_day
+        ).persist(StorageLevel.MEMORY_ONLY)
         outcomes = checked_outcomes(
             spark,
             layout,
@@ -471,10 +502,7 @@ def _run(
             read_window.check_unknown_fish_since,
             here,
         ).persist(StorageLevel.MEMORY_ONLY)
-        good_obs, bad_obs = quality.split(observations)
-        good_out, bad_out = quality.split(outcomes)
-        good_obs = good_obs.transform(quality.drop_identical_duplicates("image_id"))
-        good_out = good_out.transform(quality.drop_identical_duplicates("fish_id"))
+        good_obs, bad_obs, good_out, bad_out = separated(observations, outcomes)
         record_counts(report, input_counts(observations, outcomes).get(None, {}))
 
     try:

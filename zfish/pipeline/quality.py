@@ -9,6 +9,7 @@ and the offending value so the quarantine tells a user what to fix.
 from __future__ import annotations
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from zfish.pipeline import schemas
@@ -17,6 +18,7 @@ from zfish.pipeline.transforms import Transform
 
 _INTEGER = r"^-?[0-9]+$"
 _PROBLEM = ident(schemas.PROBLEM)
+NEWEST = "_newest_at"  # the newest time of a record's key, see with_conflicting_duplicates
 
 
 def _with_problem(
@@ -142,8 +144,29 @@ def with_timestamp_problems(df: DataFrame) -> DataFrame:
     )
 
 
-def with_conflicting_duplicates(key: str) -> Transform:
-    """Records sharing ``key`` but differing in content are all rejected: no silent pick."""
+def with_first_partition(first_day: dict[str, str]) -> Transform:
+    """A re-sent file's records in the partition it was first delivered in (see sources)."""
+
+    def move(df: DataFrame) -> DataFrame:
+        if not first_day:
+            return df
+        pairs = ", ".join(f"{string(name)}, {string(day)}" for name, day in first_day.items())
+        name = f"element_at(split({ident(schemas.SOURCE_FILE)}, '/'), -1)"
+        day = ident(schemas.DAY)
+        return df.withColumn(
+            schemas.DAY, F.expr(f"coalesce(element_at(map({pairs}), {name}), {day})")
+        )
+
+    return move
+
+
+def with_conflicting_duplicates(key: str, newest: str | None = None) -> Transform:
+    """Records sharing ``key`` but differing in content are all rejected: no silent pick.
+
+    ``newest``: a time column (text) that orders versions, as Hudi's precombine
+    field does: only the versions with the newest time of their key can
+    conflict; older ones are superseded (:func:`drop_superseded`), not rejected.
+    """
 
     def check(df: DataFrame) -> DataFrame:
         content = ", ".join(ident(c) for c in df.columns if c not in schemas.BOOKKEEPING)
@@ -151,6 +174,12 @@ def with_conflicting_duplicates(key: str) -> Transform:
         by_key = (
             f"OVER (PARTITION BY {', '.join(map(ident, schemas.per_evening(df.columns, key)))})"
         )
+        if newest is not None:
+            # A projection of its own (a window function cannot sit inside another one), over
+            # the same window as the check's, kept for drop_superseded (no second window).
+            at = f"CAST({ident(newest)} AS timestamp)"
+            df = df.selectExpr("*", f"max({when(ok, at)}) {by_key} AS {ident(NEWEST)}")
+            ok = f"({ok}) AND {at} <=> {ident(NEWEST)}"
         digest = when(ok, f"xxhash64(to_json(struct({content})))")
         versions = f"size(collect_set({digest}) {by_key})"
         sources = f"collect_set({when(ok, ident(schemas.SOURCE_FILE))}) {by_key}"
@@ -192,6 +221,19 @@ def with_unknown_fish(observations: DataFrame, since_day: str | None) -> Transfo
         return _with_problem(joined, reason, drop=("_known_fish", schemas.UNKNOWN_FISH_SINCE))
 
     return check
+
+
+def drop_superseded(newest: str) -> Transform:
+    """Keep only the versions with their key's newest ``newest`` time (Hudi's precombine).
+
+    The newest time is the one :func:`with_conflicting_duplicates` found (``newest=``).
+    """
+
+    def keep_newest(df: DataFrame) -> DataFrame:
+        at = f"CAST({ident(newest)} AS timestamp)"
+        return df.where(f"{at} <=> {ident(NEWEST)}").drop(NEWEST)
+
+    return keep_newest
 
 
 def drop_identical_duplicates(key: str) -> Transform:

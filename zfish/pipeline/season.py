@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 from zfish import console, fishtable
 from zfish.hudi import HudiTable, WriteOptions
 from zfish.lake.partitions import Partition
-from zfish.pipeline import job, quality, schemas, sinks
+from zfish.pipeline import job, schemas, sinks
 from zfish.pipeline.transforms import Transform, to_table_rows
 from zfish.settings import LakeLayout
 from zfish.spark import in_driver
@@ -184,6 +184,9 @@ def _pass(
             layout,
             _union([pl.observations for pl in plans]),
             here,
+            # The last evening's listing holds every earlier one's: a file is re-sent
+            # into a later folder, never into an earlier one.
+            plans[-1].first_day,
             _fan_out(spark, obs_copies),
         ).persist(StorageLevel.MEMORY_ONLY)
         outcomes = job.checked_outcomes(
@@ -196,10 +199,7 @@ def _pass(
             _fan_out(spark, out_copies),
         ).persist(StorageLevel.MEMORY_ONLY)
         try:
-            good_obs, bad_obs = quality.split(observations)
-            good_out, bad_out = quality.split(outcomes)
-            good_obs = good_obs.transform(quality.drop_identical_duplicates("image_id"))
-            good_out = good_out.transform(quality.drop_identical_duplicates("fish_id"))
+            good_obs, bad_obs, good_out, bad_out = job.separated(observations, outcomes)
             counts = job.input_counts(observations, outcomes)
             rows = good_obs.drop(schemas.SOURCE_FILE).transform(
                 to_table_rows(good_out.drop(schemas.SOURCE_FILE))
