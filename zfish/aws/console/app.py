@@ -6,6 +6,8 @@ import base64
 import io
 import json
 import re
+import sys
+import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -132,7 +134,8 @@ class Console:
                 CONSOLE_PREFIX + "/lake/raw"
             ):
                 response = redirect(
-                    f"{CONSOLE_PREFIX}/login?{urlencode({'next': request.full_path})}", 303
+                    f"{CONSOLE_PREFIX}/login?{urlencode({'next': request.full_path.rstrip('?')})}",
+                    303,
                 )
             else:
                 response = self._page(
@@ -149,6 +152,11 @@ class Console:
                 response = self._page(session, "error.html", 400, error=self._aws_error(exc))
             except BotoCoreError as exc:
                 response = self._page(session, "error.html", 502, error=str(exc))
+            except Exception as exc:  # a bug: say so on the page, keep serving, tell the operator
+                traceback.print_exc(file=sys.stderr)
+                response = self._page(
+                    session, "error.html", 500, error=f"the console failed on this page: {exc}"
+                )
         if fresh:
             response.set_cookie(
                 COOKIE,
@@ -357,7 +365,14 @@ class Console:
                 columns = [c["Name"] for c in page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]]
                 if not token and rows and rows[0] == columns:
                     rows = rows[1:]  # the first page opens with the header row, as in Athena
-                results = {"columns": columns, "rows": rows, "next": page.get("NextToken")}
+                start = int(request.args.get("start", "0") or 0)
+                results = {
+                    "columns": columns,
+                    "rows": rows,
+                    "next": page.get("NextToken"),
+                    "start": start,
+                    "next_start": start + len(rows),
+                }
         ids = athena.list_query_executions(MaxResults=20).get("QueryExecutionIds", [])
         history = (
             athena.batch_get_query_execution(QueryExecutionIds=ids)["QueryExecutions"]
@@ -514,7 +529,7 @@ class Console:
             "lake.html",
             page="lake",
             bucket=bucket,
-            prefix=prefix,
+            s3_prefix=prefix,
             folders=[p["Prefix"] for p in listing.get("CommonPrefixes", [])],
             objects=objects,
             images=images,
