@@ -151,6 +151,8 @@ def test_the_seed_walkthrough_through_the_console(
     header = page.locator("#results tr").first.inner_text().split("\t")
     assert {"fish_id", "condition_developed", "day"} <= {h.strip() for h in header}, header
     assert sql_rows == 3
+    # the query that ran, highlighted (Pygments' keyword class)
+    assert "SELECT" in page.locator("#query-sql .k").all_inner_texts()
     assert page.locator("#scanned").inner_text().endswith("B")
     download = page.locator("#download-csv")
     with page.expect_download() as got:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import mimetypes
 import re
 import sys
 import traceback
@@ -17,6 +18,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import SqlLexer
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect, send_file
@@ -51,6 +56,11 @@ def _split_s3(url: str) -> tuple[str, str]:
     return bucket, key
 
 
+def _highlight(sql: str) -> Markup:
+    """The query as HTML with Pygments' SQL token classes (escaped by Pygments)."""
+    return Markup(highlight(sql, SqlLexer(), HtmlFormatter(nowrap=True)))
+
+
 def _size(n: int | float) -> str:
     value = float(n)
     for unit in ("B", "KB", "MB", "GB"):
@@ -71,6 +81,8 @@ class Console:
             autoescape=select_autoescape(["html"]),
         )
         self.templates.filters["size"] = _size
+        self.templates.filters["sql"] = _highlight
+        self.templates.globals["sql_css"] = HtmlFormatter().get_style_defs(".sql")
         self.templates.filters["q"] = lambda s: quote(str(s), safe="")
         rules = [
             ("/", "home", ("GET",)),
@@ -565,9 +577,11 @@ class Console:
     def lake_raw(self, request: Request, session: Session) -> Response:
         bucket, key = request.args.get("bucket", ""), request.args.get("key", "")
         got = self.client(request, session, "s3").get_object(Bucket=bucket, Key=key)
-        return Response(
-            got["Body"].read(), mimetype=got.get("ContentType") or "application/octet-stream"
-        )
+        kind = got.get("ContentType") or ""
+        if kind in ("", "binary/octet-stream", "application/octet-stream"):
+            # An object put without a type (zfish upload, aws s3 cp of a .png): name it by its key.
+            kind = mimetypes.guess_type(key)[0] or "application/octet-stream"
+        return Response(got["Body"].read(), mimetype=kind)
 
     # -- Study at a glance --------------------------------------------------------------
 
