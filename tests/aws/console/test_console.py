@@ -136,6 +136,8 @@ def test_the_seed_walkthrough_through_the_console(
         expect(row.locator(".state")).to_have_text("READY", timeout=SHORT_MS)
         expect(row.locator(".last")).to_have_text("SUCCEEDED", timeout=SHORT_MS)
     page.screenshot(path=shots / "crawlers.png")
+    # the partitions each run added: the outcomes of 2025-05-06 .. 05-09
+    expect(page.locator("tr[data-crawler='outcomes-crawler'] .partitions")).to_have_text("4 (+4)")
 
     # the table's columns in Glue types, and its partition key
     page.goto(f"{live.url}/console/catalog/{DB}/outcomes")
@@ -193,6 +195,7 @@ def test_the_seed_walkthrough_through_the_console(
     for table in ("observations", "outcomes"):
         row = page.locator(f"tr[data-crawler='{table}-crawler']")
         expect(row.locator(".state")).to_have_text("READY", timeout=SHORT_MS)
+    expect(page.locator("tr[data-crawler='outcomes-crawler'] .partitions")).to_have_text("5 (+1)")
     page.goto(f"{live.url}/console/jobs/joined_fish_data")
     _run_job(page, "2025-05-11T18:00:00")
     assert _query(page, live, f'SELECT * FROM "{DB}"."joined_fish_data";') == 75

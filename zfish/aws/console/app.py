@@ -76,6 +76,8 @@ class Console:
     def __init__(self, endpoint_url: str | None = None) -> None:
         self.endpoint_url = endpoint_url
         self.sessions = Sessions()
+        # Partitions of each crawler's tables when it was last run from here, to show what it added.
+        self._before_run: dict[str, int] = {}
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(["html"]),
@@ -330,6 +332,14 @@ class Console:
         }
         databases = [d["Name"] for d in glue.get_databases()["DatabaseList"]]
         busy = any(c.get("State") in _BUSY_CRAWLER for c in crawlers)
+        partitions = {
+            c["Name"]: _crawled_partitions(glue, c) for c in crawlers if c.get("State") == "READY"
+        }
+        added = {
+            name: count - self._before_run[name]
+            for name, count in partitions.items()
+            if name in self._before_run
+        }
         return self._page(
             session,
             "crawlers.html",
@@ -338,10 +348,15 @@ class Console:
             databases=databases,
             busy=busy,
             page="crawlers",
+            partitions=partitions,
+            added=added,
         )
 
     def run_crawler(self, request: Request, session: Session, name: str) -> Response:
-        self.client(request, session, "glue").start_crawler(Name=name)
+        glue = self.client(request, session, "glue")
+        before = _crawled_partitions(glue, glue.get_crawler(Name=name)["Crawler"])
+        glue.start_crawler(Name=name)
+        self._before_run[name] = before
         return redirect(f"{CONSOLE_PREFIX}/crawlers", 303)
 
     # -- Athena -------------------------------------------------------------------------
@@ -628,6 +643,25 @@ class Console:
             errors=errors,
             columns=columns,
         )
+
+
+def _crawled_partitions(glue: Any, crawler: dict[str, Any]) -> int:
+    """The partitions of the tables under a crawler's S3 paths, through GetTables and GetPartitions."""
+    paths = [t["Path"].rstrip("/") + "/" for t in crawler.get("Targets", {}).get("S3Targets", [])]
+    database = crawler.get("DatabaseName", "")
+    try:
+        tables = glue.get_tables(DatabaseName=database)["TableList"]
+    except ClientError:
+        return 0  # its database is gone or not made yet: nothing crawled
+    total = 0
+    for table in tables:
+        location = table.get("StorageDescriptor", {}).get("Location", "").rstrip("/") + "/"
+        if any(location.startswith(path) for path in paths):
+            for page in glue.get_paginator("get_partitions").paginate(
+                DatabaseName=database, TableName=table["Name"]
+            ):
+                total += len(page.get("Partitions", []))
+    return total
 
 
 def _run_to_rows(athena: Any, sql: str, database: str) -> tuple[list[list[str]], str]:
