@@ -26,7 +26,7 @@ BENCH_ARGS ?=
 TEST_WORKERS ?= 2
 WRITER ?=
 
-.PHONY: help check-python check-java venv bundle simulate generate upload crawl etl serve walkthrough lint test bench notebooks clean distclean
+.PHONY: help check-python check-java venv bundle simulate generate upload crawl etl serve walkthrough lint chromium test bench notebooks clean distclean
 
 help: ## Show this help
 	@echo "zfish: local lakehouse emulator (S3 lake, Glue crawler, Spark ETL into Apache Hudi, Athena SQL)"
@@ -110,7 +110,14 @@ lint: $(STAMP) ## ruff + mypy (strict on the package)
 	$(VENV)/bin/ruff format --check zfish awsglue etl tests benchmarks
 	$(VENV)/bin/mypy
 
-test: $(STAMP) check-java lint ## Lint, get the Hudi bundle, run the whole test suite (Spark, JVM Hudi, notebooks)
+chromium: ## Install Debian's chromium for the console's browser tests, only when /usr/bin/chromium is missing
+	@# Playwright's own browser download is not reachable: its tests drive this one. Where apt
+	@# cannot install it, they skip and say why; on CI (CI=true) they fail.
+	@test -x /usr/bin/chromium || { echo "==> installing chromium (the console's browser tests)"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "warning: could not install chromium (apt-get install -y chromium); the console's browser tests will skip" >&2; }
+
+test: $(STAMP) check-java lint chromium ## Lint, get the Hudi bundle, chromium, run the whole test suite (Spark, JVM Hudi, notebooks, the console)
 	@# Offline, the JVM Hudi tests skip and say why; on CI (CI=true) a missing bundle fails.
 	@$(ZFISH) bundle >/dev/null || [ -z "$$CI$$ZFISH_REQUIRE_HUDI_BUNDLE" ]
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --durations=25

@@ -3,7 +3,8 @@
 A request goes to a service by what AWS clients send: an ``X-Amz-Target``
 header (JSON protocols such as Glue and Athena), the service of its SigV4
 credential scope, a form ``Action=`` (STS), and otherwise S3, whose REST
-paths are the rest. werkzeug's threaded WSGI server carries it; it is
+paths are the rest; ``/console/`` is the console's (zfish.aws.console), before
+S3 would take it as a bucket. werkzeug's threaded WSGI server carries it; it is
 maintained, speaks HTTP/1.1 keep-alive, and needs no event loop in the
 handlers, which do blocking file I/O.
 """
@@ -28,6 +29,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Response
 
 from zfish.aws.auth import Authenticator, signing_service
+from zfish.aws.console import CONSOLE_PREFIX, Console
 from zfish.aws.context import EndpointContext
 from zfish.aws.protocol import Call, Service
 from zfish.exceptions import AwsApiError, PrerequisiteError
@@ -83,6 +85,9 @@ class Endpoint:
             services = {name: factory(context) for name, factory in SERVICES.items()}
         self.services = services
         self.authenticator = Authenticator(context.credentials)
+        # The console calls this endpoint's APIs over HTTP like any client; its own sign-in
+        # gate applies the same credentials.
+        self.console = Console()
 
     def _service_for(self, request: Request) -> Service:
         target = request.headers.get("X-Amz-Target", "")
@@ -109,6 +114,8 @@ class Endpoint:
                 {"services": {name: "running" for name in self.services}, "edition": "zfish"}
             )
             return Response(body, mimetype="application/json")(environ, start_response)
+        if request.path == CONSOLE_PREFIX or request.path.startswith(CONSOLE_PREFIX + "/"):
+            return self.console(environ, start_response)
         # werkzeug sends no body for HEAD and keeps the Content-Length the response carries.
         return self.handle(request)(environ, start_response)
 
