@@ -12,14 +12,8 @@ import pytest
 from generator_testlib import tree
 
 from zfish.generator import StudySpec
-from zfish.generator.engine import (
-    FIELD_CONDITION,
-    FIELD_SEX,
-    Renderer,
-    _pool_context,
-    fish_traits,
-    uniform,
-)
+from zfish.generator.draws import FIELD_CONDITION, FIELD_SEX, uniform
+from zfish.generator.engine import Renderer, _pool_context, fish_traits
 
 SMALL = {"hatch_rate": 3, "end": date(2025, 5, 10)}
 

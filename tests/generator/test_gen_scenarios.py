@@ -23,6 +23,7 @@ from zfish.generator.scenarios import (
     redelivery,
     schema_drift,
 )
+from zfish.generator.spec import SCENARIO_ORDER
 from zfish.lake.jsoncompact import JsonInputError, compact
 
 # 62 days x 10 fish: 1,770 observations, enough for each rate to show.
@@ -272,6 +273,17 @@ def test_an_unknown_scenario_names_the_known_ones() -> None:
         scenarios.parse("late")
     assert scenarios.parse("all") == scenarios.NAMES
     assert scenarios.parse("orphans, corrupt") == ("orphans", "corrupt")
+
+
+def test_the_spec_orders_the_scenarios_as_their_modules_run() -> None:
+    # The spec holds the names (it must not import the scenarios, which import it).
+    assert SCENARIO_ORDER == scenarios.NAMES
+    assert StudySpec(scenarios=("orphans", "corrupt")).validate().scenarios == (
+        "orphans",
+        "corrupt",
+    )
+    with pytest.raises(ValidationError, match="not in the order they run"):
+        StudySpec(scenarios=("corrupt", "orphans")).validate()
 
 
 def test_every_scenario_module_documents_what_when_how_often_and_the_correct_answer() -> None:

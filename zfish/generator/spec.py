@@ -37,6 +37,31 @@ def _pairs(value: Any) -> tuple[tuple[str, float], ...]:
     return tuple(sorted((str(k), float(v)) for k, v in items))
 
 
+# The scenario names in the order they run (zfish.generator.scenarios.ORDER
+# holds their modules; a test keeps the two equal). Here, not there, because
+# the scenarios import the spec: a spec checks its mix without importing them.
+SCENARIO_ORDER: tuple[str, ...] = (
+    "late-labels",
+    "out-of-order",
+    "orphans",
+    "duplicates",
+    "redelivery",
+    "schema-drift",
+    "corrupt",
+)
+
+
+def normalise_scenarios(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Known scenario names, once each, in the order they run; an unknown one is an error."""
+    for name in names:
+        if name not in SCENARIO_ORDER:
+            raise ValidationError(
+                f"unknown scenario {name!r}; use one or more of {', '.join(SCENARIO_ORDER)} "
+                "(comma-separated) or all"
+            )
+    return tuple(n for n in SCENARIO_ORDER if n in set(names))
+
+
 @dataclass(frozen=True)
 class StudySpec:
     """Everything that determines a generated study; equal specs give byte-identical studies.
@@ -154,12 +179,10 @@ class StudySpec:
             )
         _check_risks("treatment", self.treatment_risk, TREATMENTS)
         _check_risks("marker", self.marker_risk, GENES)
-        from zfish.generator.scenarios import normalise  # scenarios import this module
-
-        if normalise(self.scenarios) != self.scenarios:
+        if normalise_scenarios(self.scenarios) != self.scenarios:
             raise ValidationError(
                 f"scenarios {list(self.scenarios)} are not in the order they run "
-                f"({', '.join(normalise(self.scenarios))}); list each once, or use "
+                f"({', '.join(normalise_scenarios(self.scenarios))}); list each once, or use "
                 "zfish.generator.scenarios.parse"
             )
         return self

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from zfish.exceptions import ValidationError
 from zfish.generator.scenarios import (
     corrupt,
     duplicates,
@@ -34,7 +33,7 @@ from zfish.generator.scenarios import (
     schema_drift,
 )
 from zfish.generator.scenarios.base import Tree
-from zfish.generator.spec import StudySpec
+from zfish.generator.spec import StudySpec, normalise_scenarios
 
 # The order scenarios run in: moves first, then copies and rewrites, damage last.
 ORDER: tuple[ModuleType, ...] = (
@@ -48,6 +47,7 @@ ORDER: tuple[ModuleType, ...] = (
 )
 NAMES: tuple[str, ...] = tuple(m.NAME for m in ORDER)
 BY_NAME: dict[str, ModuleType] = {m.NAME: m for m in ORDER}
+normalise = normalise_scenarios
 
 
 def parse(text: str) -> tuple[str, ...]:
@@ -56,17 +56,6 @@ def parse(text: str) -> tuple[str, ...]:
     if names == ["all"]:
         return NAMES
     return normalise(names)
-
-
-def normalise(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """Known names, once each, in the order they run; an unknown one is an error."""
-    for name in names:
-        if name not in BY_NAME:
-            raise ValidationError(
-                f"unknown scenario {name!r}; use one or more of {', '.join(NAMES)} "
-                "(comma-separated) or all"
-            )
-    return tuple(n for n in NAMES if n in set(names))
 
 
 def apply_all(

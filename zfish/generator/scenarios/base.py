@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from zfish.generator.engine import uniform
+from zfish.generator.draws import uniform
 from zfish.generator.spec import StudySpec
 
 # Field ids of the scenarios' random draws (the engine's own use 1..13); never renumber.
